@@ -1,0 +1,43 @@
+//! The small per-row record the request list shows: no headers, no body.
+
+use super::{Capture, CaptureId, Origin, Verdict};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub id: CaptureId,
+    pub received_at_us: i64,
+    pub method: String,
+    /// Path and `?query`.
+    pub target: String,
+    pub status: Option<u16>,
+    pub body_len: u64,
+    pub oversized: bool,
+    pub origin: Origin,
+    pub scheme: Option<String>,
+    pub verdict: Verdict,
+    pub event: Option<String>,
+    pub duplicate_of: Option<CaptureId>,
+    pub out_of_order: bool,
+    pub test: bool,
+}
+
+impl Summary {
+    pub fn of(c: &Capture) -> Self {
+        Summary {
+            id: c.id,
+            received_at_us: c.received_at_us,
+            method: c.method.clone(),
+            target: c.target(),
+            status: c.status(),
+            body_len: c.body_len,
+            oversized: c.oversized,
+            origin: c.origin,
+            scheme: c.analysis.scheme.clone(),
+            verdict: c.analysis.verdict,
+            event: c.analysis.event.clone(),
+            duplicate_of: c.analysis.duplicate_of,
+            out_of_order: c.analysis.out_of_order,
+            test: c.analysis.test,
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! `hookscope listen`: the receiver without a window.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+
+use anyhow::Context as _;
+
+use super::{CliError, ListenArgs};
+use crate::capture::{Capture, CaptureId, CaptureJson};
+use crate::engine::Engine;
+use crate::server::{ServerConfig, serve};
+use crate::store::{Reader, StoreEvent, Subscriber};
+
+pub fn run(dir: &Path, args: &ListenArgs) -> anyhow::Result<ExitCode> {
+    let engine = Engine::open(dir)?;
+    let printer = if args.json {
+        let sub = engine.writer().subscribe(1024, None);
+        let reader = engine.store().reader()?;
+        Some(
+            std::thread::Builder::new()
+                .name("ndjson-printer".into())
+                .spawn(move || print_captures(sub, &reader))
+                .context("cannot start the output thread")?,
+        )
+    } else {
+        None
+    };
+    let runtime = crate::engine::runtime()?;
+    let config = ServerConfig { bind: args.bind, port: args.port, max_body_bytes: args.max_body_bytes };
+    let served = runtime.block_on(async {
+        let listener = crate::server::bind(&config).await.map_err(|e| CliError::usage(e.to_string()))?;
+        let handle = serve(listener, engine.receiver_state(args.max_body_bytes));
+        eprintln!(
+            "hookscope: listening on http://{} (body cap {} bytes, data in {})",
+            handle.addr,
+            args.max_body_bytes,
+            dir.display()
+        );
+        if config.is_exposed() {
+            eprintln!(
+                "hookscope: warning: bound to {} — anyone who can reach this address can send requests \
+                 and read what hookscope answers",
+                config.bind
+            );
+        }
+        wait_for_stop_signal().await;
+        eprintln!("hookscope: stopping; finishing requests in flight");
+        handle.stop().await;
+        Ok::<(), CliError>(())
+    });
+    drop(runtime);
+    // Commits everything still queued, then ends the printer's subscription.
+    engine.shutdown();
+    if let Some(p) = printer {
+        let _ = p.join();
+    }
+    served?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Print each committed capture as one JSON line, flushed per batch. Lagging never drops a
+/// line: after a gap the missing captures are read back from the database.
+fn print_captures(mut sub: Subscriber, reader: &Reader) {
+    let mut last = CaptureId(0);
+    if let Ok(ids) = reader.all_ids() {
+        last = ids.last().copied().unwrap_or(CaptureId(0));
+    }
+    let stdout = std::io::stdout();
+    let mut ok = true;
+    while let Some(event) = sub.events.blocking_recv() {
+        if !ok {
+            continue;
+        }
+        if sub.gap.swap(false, Ordering::AcqRel) {
+            ok = catch_up(reader, &mut last, &stdout);
+            continue;
+        }
+        if let StoreEvent::Inserted(batch) = event {
+            let from = last;
+            ok = write_lines(&mut stdout.lock(), batch.iter().filter(|c| c.id > from), &mut last);
+        }
+    }
+    if ok {
+        catch_up(reader, &mut last, &stdout);
+    }
+}
+
+fn catch_up(reader: &Reader, last: &mut CaptureId, stdout: &std::io::Stdout) -> bool {
+    loop {
+        let Ok(page) = reader.captures_after(*last, 1000) else { return false };
+        if page.is_empty() {
+            return true;
+        }
+        if !write_lines(&mut stdout.lock(), page.iter(), last) {
+            return false;
+        }
+    }
+}
+
+fn write_lines<'a>(out: &mut impl std::io::Write, captures: impl Iterator<Item = &'a Capture>, last: &mut CaptureId) -> bool {
+    for c in captures {
+        let Ok(line) = serde_json::to_string(&CaptureJson::from_capture(c)) else { continue };
+        if writeln!(out, "{line}").is_err() {
+            return false;
+        }
+        *last = c.id;
+    }
+    out.flush().is_ok()
+}

@@ -1,0 +1,138 @@
+//! Command-line interface: clap definitions and the headless subcommands.
+
+mod listen;
+mod read;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::server::{DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT};
+
+/// A native webhook inspector: capture, verify, replay and send webhooks.
+#[derive(Debug, Parser)]
+#[command(name = "hookscope", version, about, long_about = None)]
+pub struct Cli {
+    /// Where captures, profiles and settings are kept (default: the platform data dir).
+    #[arg(long, global = true, env = "HOOKSCOPE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Window only: receiver port (overrides the saved setting).
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Window only: receiver bind address (overrides the saved setting).
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<IpAddr>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the receiver without a window; Ctrl-C (SIGINT) or SIGTERM stops it cleanly.
+    Listen(ListenArgs),
+    /// List stored captures, newest last.
+    List(ListArgs),
+    /// Show one capture.
+    Show(ShowArgs),
+    /// Totals over stored captures.
+    Stats(JsonFlag),
+    /// Delete every stored capture.
+    Clear,
+}
+
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = DEFAULT_PORT)]
+    pub port: u16,
+    /// Address to bind; anything but loopback exposes captures to the network.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Largest body accepted; larger requests get 413 and are still recorded.
+    #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES, value_name = "BYTES")]
+    pub max_body_bytes: usize,
+    /// Print one JSON line per capture on stdout as it is committed.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// How many of the newest captures to list.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// One capture JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Capture id (as shown by `list`).
+    pub id: crate::capture::CaptureId,
+    /// The capture as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Exit code for usage errors and an unavailable port.
+pub const EXIT_USAGE: u8 = 2;
+
+/// A failure the CLI reports as one line with a given exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct CliError {
+    pub message: String,
+    pub code: u8,
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError { message: message.into(), code: EXIT_USAGE }
+    }
+}
+
+/// The data dir: `--data-dir` / `HOOKSCOPE_DATA_DIR`, else the platform data dir.
+pub fn data_dir(flag: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = flag {
+        return Ok(dir.clone());
+    }
+    directories::ProjectDirs::from("dev", "hookscope", "hookscope")
+        .map(|d| d.data_dir().to_path_buf())
+        .ok_or_else(|| anyhow::anyhow!("no home directory found; pass --data-dir"))
+}
+
+/// Run a headless subcommand. Returns `None` when no subcommand was given (open the window).
+pub fn run(cli: &Cli) -> Option<anyhow::Result<ExitCode>> {
+    let command = cli.command.as_ref()?;
+    let dir = match data_dir(cli.data_dir.as_ref()) {
+        Ok(d) => d,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(match command {
+        Command::Listen(args) => listen::run(&dir, args),
+        Command::List(args) => read::list(&dir, args),
+        Command::Show(args) => read::show(&dir, args),
+        Command::Stats(args) => read::stats(&dir, args.json),
+        Command::Clear => read::clear(&dir),
+    })
+}
+
+/// Print an error as one line and turn it into an exit code.
+pub fn report(err: &anyhow::Error) -> ExitCode {
+    let code = err.downcast_ref::<CliError>().map_or(1, |e| e.code);
+    eprintln!("hookscope: error: {err:#}");
+    ExitCode::from(code)
+}

@@ -1,0 +1,158 @@
+//! `list`, `show`, `stats`, `clear`.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::{CliError, ListArgs, ShowArgs};
+use crate::capture::{Capture, CaptureJson, Summary, format_rfc3339_us};
+use crate::store::{Reader, Stats, Store};
+
+fn open_reader(dir: &Path) -> anyhow::Result<Option<Reader>> {
+    Ok(match Store::open_existing(dir)? {
+        Some(store) => Some(store.reader()?),
+        None => None,
+    })
+}
+
+/// Write to stdout; a closed pipe (`| head`) ends output quietly.
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+pub fn list(dir: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {
+    let Some(reader) = open_reader(dir)? else {
+        if !args.json {
+            out("no captures yet\n");
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let summaries = reader.latest(args.limit)?;
+    let mut text = String::new();
+    if args.json {
+        let ids: Vec<_> = summaries.iter().map(|s| s.id).collect();
+        for c in reader.get_many(&ids)? {
+            text.push_str(&serde_json::to_string(&CaptureJson::from_capture(&c))?);
+            text.push('\n');
+        }
+    } else if summaries.is_empty() {
+        text.push_str("no captures yet\n");
+    } else {
+        text.push_str(&format!("{:>7}  {:<27} {:<7} {:>6} {:>10}  {}\n", "ID", "RECEIVED", "METHOD", "STATUS", "SIZE", "PATH"));
+        for s in &summaries {
+            text.push_str(&summary_line(s));
+        }
+    }
+    out(&text);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary_line(s: &Summary) -> String {
+    let status = s.status.map_or_else(|| "-".to_string(), |c| c.to_string());
+    let mut flags = String::new();
+    if s.oversized {
+        flags.push_str("  [oversized]");
+    }
+    if s.origin == crate::capture::Origin::Imported {
+        flags.push_str("  [imported]");
+    }
+    format!(
+        "{:>7}  {:<27} {:<7} {:>6} {:>10}  {}{flags}\n",
+        s.id.0,
+        format_rfc3339_us(s.received_at_us),
+        s.method,
+        status,
+        s.body_len,
+        s.target
+    )
+}
+
+pub fn show(dir: &Path, args: &ShowArgs) -> anyhow::Result<ExitCode> {
+    let capture = match open_reader(dir)? {
+        Some(reader) => reader.get(args.id)?,
+        None => None,
+    };
+    let Some(c) = capture else {
+        return Err(CliError { message: format!("no capture with id {}", args.id), code: 1 }.into());
+    };
+    if args.json {
+        out(&format!("{}\n", serde_json::to_string_pretty(&CaptureJson::from_capture(&c))?));
+    } else {
+        out(&describe(&c));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Human-readable view of a capture: overview, headers, body.
+fn describe(c: &Capture) -> String {
+    let mut s = format!(
+        "capture {}  {}\n{} {} {}\nfrom {}  ·  answered {}  ·  body {} bytes{}\n\n",
+        c.id,
+        format_rfc3339_us(c.received_at_us),
+        c.method,
+        c.target(),
+        c.http_version,
+        c.remote_addr.as_deref().unwrap_or("-"),
+        c.status().map_or_else(|| "-".into(), |s| s.to_string()),
+        c.body_len,
+        if c.oversized { " (oversized: only the first bytes were kept)" } else { "" },
+    );
+    for h in &c.headers {
+        s.push_str(&format!("{}: {}\n", h.name, h.value_lossy()));
+    }
+    s.push('\n');
+    match c.body_text() {
+        Some(text) => {
+            s.push_str(text);
+            if !text.ends_with('\n') && !text.is_empty() {
+                s.push('\n');
+            }
+        }
+        None => s.push_str(&format!(
+            "(binary body, {} bytes; use --json for body_base64)\n",
+            c.body.len()
+        )),
+    }
+    s
+}
+
+pub fn stats(dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let stats = match open_reader(dir)? {
+        Some(reader) => reader.stats()?,
+        None => Stats::default(),
+    };
+    if json {
+        out(&format!("{}\n", serde_json::to_string(&stats)?));
+    } else {
+        let mut s = format!(
+            "captures: {}\nbody bytes: {}\nfirst: {}\nlast: {}\noversized: {}\nimported: {}\n",
+            stats.captures,
+            stats.body_bytes,
+            stats.first_received_at.as_deref().unwrap_or("-"),
+            stats.last_received_at.as_deref().unwrap_or("-"),
+            stats.oversized,
+            stats.imported
+        );
+        for (m, n) in &stats.methods {
+            s.push_str(&format!("method {m}: {n}\n"));
+        }
+        for (code, n) in &stats.statuses {
+            s.push_str(&format!("answered {code}: {n}\n"));
+        }
+        out(&s);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn clear(dir: &Path) -> anyhow::Result<ExitCode> {
+    let Some(store) = Store::open_existing(dir)? else {
+        out("deleted 0 captures\n");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let conn = store.connect_rw()?;
+    let n = crate::store::clear(&conn)?;
+    out(&format!("deleted {n} captures\n"));
+    Ok(ExitCode::SUCCESS)
+}

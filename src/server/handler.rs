@@ -1,0 +1,216 @@
+//! The catch-all handler: copy the request byte-exact, store it, answer once it is committed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Version};
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt as _;
+
+use super::sniff::ConnInfo;
+use crate::capture::{Capture, HeaderList, Origin, ResponseSent, now_us};
+use crate::store::WriterHandle;
+
+/// Health endpoint for scripts and monitors; never recorded.
+pub const HEALTH_PATH: &str = "/__hookscope/health";
+/// Bytes kept from an oversized body.
+const OVERSIZED_PREVIEW_BYTES: usize = 64 * 1024;
+/// Longest pause allowed between two pieces of a body.
+const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the receiver needs: where to store and how much to accept.
+#[derive(Clone)]
+pub struct ReceiverState {
+    pub writer: WriterHandle,
+    pub max_body_bytes: usize,
+    started_at_us: i64,
+}
+
+impl ReceiverState {
+    pub fn new(writer: WriterHandle, max_body_bytes: usize) -> Self {
+        ReceiverState { writer, max_body_bytes, started_at_us: now_us() }
+    }
+}
+
+/// The receiver's router: `GET /__hookscope/health` and a catch-all for everything else.
+pub fn router(state: ReceiverState) -> Router {
+    Router::new().fallback(receive).layer(DefaultBodyLimit::disable()).with_state(state)
+}
+
+fn version_str(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_2 => "HTTP/2.0",
+        Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
+    }
+}
+
+fn headers_from_map(map: &HeaderMap) -> HeaderList {
+    HeaderList::from_pairs(map.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
+}
+
+async fn receive(State(state): State<ReceiverState>, req: Request) -> Response {
+    let received_at_us = now_us();
+    let (parts, body) = req.into_parts();
+    let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let info = parts.extensions.get::<Arc<ConnInfo>>();
+    let raw = info.and_then(|i| i.take(parts.method.as_str(), path_and_query));
+
+    if parts.method == axum::http::Method::GET && parts.uri.path() == HEALTH_PATH {
+        return health(&state).await;
+    }
+
+    let (method, target, headers) = match raw {
+        Some(h) => (h.method, h.target, h.headers),
+        None => (parts.method.to_string(), path_and_query.to_string(), headers_from_map(&parts.headers)),
+    };
+    let (path, query) = split_target(&target, &parts.uri);
+    let declared_len = parts
+        .headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let read = read_body(body, state.max_body_bytes, declared_len).await;
+
+    let response = if read.oversized {
+        json_response(413, &format!(r#"{{"error":"body larger than the {} byte limit"}}"#, state.max_body_bytes))
+    } else if let Some(err) = &read.error {
+        json_response(400, &serde_json::json!({ "error": err }).to_string())
+    } else {
+        ResponseSent::default_ok()
+    };
+    let capture = Capture {
+        received_at_us,
+        method,
+        path,
+        query,
+        http_version: version_str(parts.version).to_string(),
+        remote_addr: info.map(|i| i.peer.to_string()),
+        headers,
+        body: read.bytes,
+        body_len: read.received,
+        declared_len,
+        oversized: read.oversized,
+        response: Some(response.clone()),
+        origin: Origin::Live,
+        ..Capture::default()
+    };
+    match state.writer.insert(capture).await {
+        Ok(_) => into_http(&response),
+        Err(e) => {
+            // Never acknowledge what could not be stored.
+            into_http(&json_response(503, &serde_json::json!({ "error": e.to_string() }).to_string()))
+        }
+    }
+}
+
+async fn health(state: &ReceiverState) -> Response {
+    let body = serde_json::json!({
+        "status": "ok",
+        "service": "hookscope",
+        "version": env!("CARGO_PKG_VERSION"),
+        "max_body_bytes": state.max_body_bytes,
+        "uptime_secs": (now_us() - state.started_at_us) / 1_000_000,
+    });
+    (StatusCode::OK, [(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+/// Split a request target into path and raw query (absolute-form targets lose scheme and host).
+fn split_target(target: &str, uri: &axum::http::Uri) -> (String, Option<String>) {
+    let origin_form = if target.starts_with('/') || target == "*" {
+        target
+    } else {
+        uri.path_and_query().map_or("/", |pq| pq.as_str())
+    };
+    match origin_form.split_once('?') {
+        Some((p, q)) => (p.to_string(), Some(q.to_string())),
+        None => (origin_form.to_string(), None),
+    }
+}
+
+fn json_response(status: u16, body: &str) -> ResponseSent {
+    ResponseSent {
+        status,
+        headers: HeaderList::from_pairs([("content-type", "application/json")]),
+        body: body.as_bytes().to_vec(),
+        delay_ms: 0,
+    }
+}
+
+fn into_http(r: &ResponseSent) -> Response {
+    let mut resp = Response::new(Body::from(r.body.clone()));
+    *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+    for h in &r.headers {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(h.name.as_str()), HeaderValue::from_bytes(&h.value)) {
+            resp.headers_mut().append(n, v);
+        }
+    }
+    resp
+}
+
+struct BodyRead {
+    bytes: Vec<u8>,
+    received: u64,
+    oversized: bool,
+    error: Option<String>,
+}
+
+/// Read the body up to `cap` bytes. Past the cap, keep the first bytes and stop reading.
+async fn read_body(mut body: Body, cap: usize, declared: Option<u64>) -> BodyRead {
+    let mut out = BodyRead { bytes: Vec::new(), received: 0, oversized: false, error: None };
+    if declared.is_some_and(|n| n > cap as u64) {
+        out.oversized = true;
+        // Keep what arrives promptly of the first bytes; the rest is refused unread.
+        let preview = tokio::time::timeout(Duration::from_millis(500), async {
+            while out.bytes.len() < OVERSIZED_PREVIEW_BYTES {
+                match body.frame().await {
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            out.received += data.len() as u64;
+                            let room = OVERSIZED_PREVIEW_BYTES - out.bytes.len();
+                            out.bytes.extend_from_slice(&data[..data.len().min(room)]);
+                        }
+                    }
+                    _ => break,
+                }
+            }
+        });
+        let _ = preview.await;
+        return out;
+    }
+    if let Some(n) = declared {
+        out.bytes.reserve(n as usize);
+    }
+    loop {
+        match tokio::time::timeout(BODY_IDLE_TIMEOUT, body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                let Ok(data) = frame.into_data() else { continue };
+                out.received += data.len() as u64;
+                if out.received > cap as u64 {
+                    out.oversized = true;
+                    out.bytes.truncate(OVERSIZED_PREVIEW_BYTES);
+                    return out;
+                }
+                out.bytes.extend_from_slice(&data);
+            }
+            Ok(None) => return out,
+            Ok(Some(Err(e))) => {
+                out.error = Some(format!("the body was cut off after {} bytes: {e}", out.received));
+                return out;
+            }
+            Err(_) => {
+                out.error = Some(format!(
+                    "the client stopped sending the body for {} s after {} bytes",
+                    BODY_IDLE_TIMEOUT.as_secs(),
+                    out.received
+                ));
+                return out;
+            }
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! Keeps each request head exactly as it arrived.
+//!
+//! hyper hands handlers a `HeaderMap`, which lowercases names and groups repeats by name. To keep
+//! headers in arrival order with their original case, every connection's byte stream passes
+//! through [`SniffStream`]: a small HTTP/1.1 framer copies each request head (and only the head;
+//! body bytes are skipped by `Content-Length` or chunked framing) into a per-connection queue.
+//! hyper serves a connection's requests one after another, so the handler of the n-th request
+//! finds the n-th head at the front of the queue. Anything the framer cannot follow (upgrades,
+//! malformed framing) switches it off for that connection, and handlers fall back to hyper's view.
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::capture::HeaderList;
+
+/// Largest head the framer follows; hyper refuses larger ones long before.
+const MAX_HEAD_BYTES: usize = 512 * 1024;
+/// Most headers parsed per head; hyper refuses more (431) by default.
+const MAX_HEADERS: usize = 256;
+
+/// A request head as it was on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawHead {
+    pub method: String,
+    /// Request target exactly as sent (`/path?query`, or absolute form).
+    pub target: String,
+    pub headers: HeaderList,
+}
+
+/// Per-connection state shared between the stream and the handlers.
+#[derive(Debug)]
+pub struct ConnInfo {
+    pub peer: SocketAddr,
+    heads: Mutex<VecDeque<RawHead>>,
+}
+
+impl ConnInfo {
+    pub fn new(peer: SocketAddr) -> Self {
+        ConnInfo { peer, heads: Mutex::new(VecDeque::new()) }
+    }
+
+    fn push(&self, head: RawHead) {
+        if let Ok(mut q) = self.heads.lock() {
+            q.push_back(head);
+        }
+    }
+
+    /// The oldest head not yet taken, when it is the request being handled.
+    pub fn take(&self, method: &str, path_and_query: &str) -> Option<RawHead> {
+        let mut q = self.heads.lock().ok()?;
+        let head = q.pop_front()?;
+        let same_target = head.target == path_and_query || head.target.ends_with(path_and_query);
+        if head.method == method && same_target {
+            Some(head)
+        } else {
+            // Out of step (should not happen): stop trusting this queue.
+            q.clear();
+            None
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Head,
+    Fixed(u64),
+    ChunkSize,
+    ChunkData(u64),
+    ChunkDataEnd,
+    Trailers,
+    Off,
+}
+
+/// Incremental HTTP/1.1 request framer.
+#[derive(Debug)]
+pub struct Framer {
+    state: State,
+    buf: Vec<u8>,
+    /// Where to resume looking for the end of the head in `buf`.
+    scan_from: usize,
+}
+
+impl Default for Framer {
+    fn default() -> Self {
+        Framer { state: State::Head, buf: Vec::new(), scan_from: 0 }
+    }
+}
+
+impl Framer {
+    /// Feed bytes read from the client; complete heads go to `out`.
+    pub fn feed(&mut self, mut data: &[u8], out: &mut impl FnMut(RawHead)) {
+        if self.state == State::Off {
+            return;
+        }
+        // Fast path for body bytes: skip them without copying.
+        if self.buf.is_empty() {
+            if let State::Fixed(n) = self.state {
+                let take = n.min(data.len() as u64);
+                data = &data[take as usize..];
+                self.state = if n == take { State::Head } else { State::Fixed(n - take) };
+            }
+        }
+        self.buf.extend_from_slice(data);
+        let mut pos = 0;
+        while pos < self.buf.len() {
+            let rest = &self.buf[pos..];
+            match self.state {
+                State::Off => break,
+                State::Head => {
+                    if self.scan_from == 0 {
+                        let skip = rest.iter().take_while(|b| **b == b'\r' || **b == b'\n').count();
+                        pos += skip;
+                        if skip == rest.len() {
+                            break;
+                        }
+                    }
+                    let rest = &self.buf[pos..];
+                    match find_head_end(rest, self.scan_from) {
+                        Ok(end) => {
+                            self.state = parse_head(&rest[..end], out);
+                            pos += end;
+                            self.scan_from = 0;
+                        }
+                        Err(resume) => {
+                            self.scan_from = resume;
+                            if rest.len() > MAX_HEAD_BYTES {
+                                self.state = State::Off;
+                            }
+                            break;
+                        }
+                    }
+                }
+                State::Fixed(n) => {
+                    let take = n.min(rest.len() as u64);
+                    pos += take as usize;
+                    self.state = if n == take { State::Head } else { State::Fixed(n - take) };
+                }
+                State::ChunkSize | State::ChunkDataEnd | State::Trailers => {
+                    let Some(nl) = rest.iter().position(|b| *b == b'\n') else {
+                        if rest.len() > 64 * 1024 {
+                            self.state = State::Off;
+                        }
+                        break;
+                    };
+                    let line = trim_line(&rest[..nl]);
+                    pos += nl + 1;
+                    self.state = match self.state {
+                        State::ChunkSize => match parse_chunk_size(line) {
+                            Some(0) => State::Trailers,
+                            Some(n) => State::ChunkData(n),
+                            None => State::Off,
+                        },
+                        State::ChunkDataEnd if line.is_empty() => State::ChunkSize,
+                        State::Trailers if line.is_empty() => State::Head,
+                        State::Trailers => State::Trailers,
+                        _ => State::Off,
+                    };
+                }
+                State::ChunkData(n) => {
+                    let take = n.min(rest.len() as u64);
+                    pos += take as usize;
+                    self.state = if n == take { State::ChunkDataEnd } else { State::ChunkData(n - take) };
+                }
+            }
+        }
+        self.buf.drain(..pos.min(self.buf.len()));
+        if self.state == State::Off {
+            self.buf = Vec::new();
+        }
+    }
+}
+
+fn trim_line(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn parse_chunk_size(line: &[u8]) -> Option<u64> {
+    let hex = line.split(|b| *b == b';').next()?;
+    let hex = std::str::from_utf8(hex).ok()?.trim();
+    if hex.is_empty() || hex.len() > 15 {
+        return None;
+    }
+    u64::from_str_radix(hex, 16).ok()
+}
+
+/// End of the head (index after the blank line), or where to resume scanning.
+fn find_head_end(buf: &[u8], from: usize) -> Result<usize, usize> {
+    let mut i = from;
+    while let Some(off) = buf.get(i..).and_then(|s| s.iter().position(|b| *b == b'\n')) {
+        let nl = i + off;
+        match buf.get(nl + 1) {
+            Some(b'\n') => return Ok(nl + 2),
+            Some(b'\r') => match buf.get(nl + 2) {
+                Some(b'\n') => return Ok(nl + 3),
+                Some(_) => {}
+                None => return Err(nl),
+            },
+            Some(_) => {}
+            None => return Err(nl),
+        }
+        i = nl + 1;
+    }
+    Err(buf.len())
+}
+
+/// Parse one complete head, hand it out, and say how its body is framed.
+fn parse_head(head: &[u8], out: &mut impl FnMut(RawHead)) -> State {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut slots);
+    let Ok(httparse::Status::Complete(_)) = req.parse(head) else {
+        return State::Off;
+    };
+    let (Some(method), Some(target)) = (req.method, req.path) else {
+        return State::Off;
+    };
+    let headers: HeaderList = HeaderList::from_pairs(req.headers.iter().map(|h| (h.name, h.value)));
+    let mut chunked = false;
+    let mut has_te = false;
+    let mut length: Option<u64> = None;
+    let mut upgrade = method.eq_ignore_ascii_case("CONNECT");
+    for h in &headers {
+        if h.is("transfer-encoding") {
+            has_te = true;
+            let v = h.value_lossy().to_ascii_lowercase();
+            chunked = v.rsplit(',').next().is_some_and(|last| last.trim() == "chunked");
+        } else if h.is("content-length") {
+            let n = h.value_str().and_then(|v| v.trim().parse::<u64>().ok());
+            match (n, length) {
+                (Some(n), None) => length = Some(n),
+                (Some(n), Some(m)) if n == m => {}
+                _ => return State::Off,
+            }
+        } else if h.is("upgrade") {
+            upgrade = true;
+        }
+    }
+    out(RawHead { method: method.to_string(), target: target.to_string(), headers });
+    if upgrade || (has_te && !chunked) {
+        State::Off
+    } else if chunked {
+        State::ChunkSize
+    } else {
+        match length {
+            Some(0) | None => State::Head,
+            Some(n) => State::Fixed(n),
+        }
+    }
+}
+
+/// A TCP stream that copies request heads into its [`ConnInfo`] as hyper reads them.
+pub struct SniffStream {
+    inner: TcpStream,
+    framer: Framer,
+    info: Arc<ConnInfo>,
+}
+
+impl SniffStream {
+    pub fn new(inner: TcpStream, info: Arc<ConnInfo>) -> Self {
+        SniffStream { inner, framer: Framer::default(), info }
+    }
+}
+
+impl AsyncRead for SniffStream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let res = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = res {
+            let info = &this.info;
+            this.framer.feed(&buf.filled()[before..], &mut |head| info.push(head));
+        }
+        res
+    }
+}
+
+impl AsyncWrite for SniffStream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heads(chunks: &[&[u8]]) -> Vec<RawHead> {
+        let mut f = Framer::default();
+        let mut out = Vec::new();
+        for c in chunks {
+            f.feed(c, &mut |h| out.push(h));
+        }
+        out
+    }
+
+    #[test]
+    fn keeps_order_case_and_repeats() {
+        let h = heads(&[b"POST /a?x=1 HTTP/1.1\r\nX-B: 1\r\nhost: h\r\nX-b: 2\r\nContent-Length: 3\r\n\r\nabc"]);
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].method, "POST");
+        assert_eq!(h[0].target, "/a?x=1");
+        let names: Vec<_> = h[0].headers.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["X-B", "host", "X-b", "Content-Length"]);
+    }
+
+    #[test]
+    fn follows_pipelined_requests_split_anywhere() {
+        let wire: &[u8] = b"POST /1 HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello\
+POST /2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n\
+GET /3 HTTP/1.1\n\n";
+        for split in 1..wire.len() {
+            let got = heads(&[&wire[..split], &wire[split..]]);
+            let targets: Vec<_> = got.iter().map(|h| h.target.as_str()).collect();
+            assert_eq!(targets, ["/1", "/2", "/3"], "split at {split}");
+        }
+        let bytewise: Vec<&[u8]> = wire.chunks(1).collect();
+        assert_eq!(heads(&bytewise).len(), 3);
+    }
+
+    #[test]
+    fn body_bytes_that_look_like_a_head_are_skipped() {
+        let got = heads(&[b"POST /1 HTTP/1.1\r\nContent-Length: 22\r\n\r\nGET /evil HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n"]);
+        let targets: Vec<_> = got.iter().map(|h| h.target.as_str()).collect();
+        assert_eq!(targets, ["/1", "/2"]);
+    }
+
+    #[test]
+    fn upgrade_and_garbage_switch_the_framer_off() {
+        assert_eq!(heads(&[b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\nGET /x HTTP/1.1\r\n\r\n"]).len(), 1);
+        assert!(heads(&[b"\x00\x01 nonsense\r\n\r\nGET /x HTTP/1.1\r\n\r\n"]).is_empty());
+    }
+
+    #[test]
+    fn non_utf8_header_values_are_kept() {
+        let got = heads(&[b"POST / HTTP/1.1\r\nX-Raw: caf\xe9\r\n\r\n"]);
+        assert_eq!(got[0].headers.0[0].value, b"caf\xe9");
+    }
+}

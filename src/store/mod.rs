@@ -1,0 +1,157 @@
+//! Durable storage in SQLite: schema and migrations, the writer thread, queries.
+//!
+//! One "store-writer" thread owns the only writing connection and commits captures in batches
+//! (group commit); readers open their own connections (WAL lets them run alongside).
+
+mod read;
+mod rows;
+pub mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use read::{Reader, Stats, clear, delete};
+pub use writer::{Analyzer, Batch, NoAnalysis, StoreEvent, Subscriber, Writer, WriterHandle};
+
+/// File name of the database inside the data dir.
+pub const DB_FILE: &str = "hookscope.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database is corrupt or unreadable ({0}); the file was left untouched")]
+    Corrupt(String),
+    #[error("the file is not a hookscope database; it was left untouched")]
+    Foreign,
+    #[error(
+        "the database was written by a newer hookscope (schema {found}, this build knows {supported}); \
+         the file was left untouched"
+    )]
+    Newer { found: i64, supported: i64 },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Write(String),
+    #[error("the store writer has stopped")]
+    WriterGone,
+}
+
+impl StoreError {
+    fn corrupt(e: rusqlite::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
+/// Where the database lives and how to open connections to it.
+#[derive(Debug, Clone)]
+pub struct Store {
+    path: PathBuf,
+}
+
+impl Store {
+    /// Open (creating when needed) the database in `data_dir`, check and migrate its schema.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        create_private_dir(data_dir)?;
+        let path = data_dir.join(DB_FILE);
+        let store = Store { path };
+        let mut conn = store.connect_rw()?;
+        let version = schema::check(&conn)?;
+        if version < schema::SCHEMA_VERSION {
+            schema::migrate(&mut conn, version)?;
+        }
+        restrict_permissions(&store.path);
+        Ok(store)
+    }
+
+    /// Open an existing database for reading only (CLI `list`, `show`, `stats`): a missing file
+    /// is an empty history, never created here.
+    pub fn open_existing(data_dir: &Path) -> Result<Option<Self>, StoreError> {
+        let path = data_dir.join(DB_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let store = Store { path };
+        let conn = store.connect_ro()?;
+        schema::check(&conn)?;
+        Ok(Some(store))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A writing connection with hookscope's pragmas. Checks come first: nothing is written to a
+    /// file that fails them.
+    pub fn connect_rw(&self) -> Result<Connection, StoreError> {
+        let existed = self.path.exists();
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(StoreError::corrupt)?;
+        if existed {
+            schema::check(&conn)?;
+        }
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(StoreError::corrupt)?;
+        // WAL + NORMAL: a committed transaction survives the process being killed.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(conn)
+    }
+
+    /// A read-only connection.
+    pub fn connect_ro(&self) -> Result<Connection, StoreError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(StoreError::corrupt)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        Ok(conn)
+    }
+
+    pub fn reader(&self) -> Result<Reader, StoreError> {
+        Ok(Reader::new(self.connect_ro()?))
+    }
+}
+
+/// Create the data dir (and parents), private to the user on Unix.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if !dir.exists() {
+        std::fs::create_dir_all(dir)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    Ok(())
+}
+
+/// Database files hold secrets (signing profiles): owner read/write only.
+fn restrict_permissions(db: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut names = vec![db.to_path_buf()];
+        for suffix in ["-wal", "-shm"] {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            names.push(PathBuf::from(p));
+        }
+        for p in names.iter().filter(|p| p.exists()) {
+            // Best effort: a failure here leaves the umask's mode, which is reported nowhere
+            // better than by the file itself.
+            let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = db;
+}
+
+#[cfg(test)]
+mod tests;

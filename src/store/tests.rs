@@ -1,0 +1,132 @@
+use super::*;
+use crate::capture::{Capture, CaptureId, HeaderList, ResponseSent};
+
+fn capture(i: usize) -> Capture {
+    Capture {
+        received_at_us: 1_760_000_000_000_000 + i as i64,
+        method: "POST".into(),
+        path: format!("/hook/{i}"),
+        query: (i % 2 == 0).then(|| format!("n={i}")),
+        http_version: "HTTP/1.1".into(),
+        remote_addr: Some("127.0.0.1:40000".into()),
+        headers: HeaderList::from_pairs([("X-Seq", i.to_string()), ("x-seq", "again".into())]),
+        body: vec![0xff, 0xfe, (i % 256) as u8],
+        body_len: 3,
+        response: Some(ResponseSent::default_ok()),
+        ..Capture::default()
+    }
+}
+
+#[test]
+fn captures_survive_reopen_byte_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let writer = Writer::start(&store, Box::new(NoAnalysis)).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let h = writer.handle();
+    let ids: Vec<CaptureId> = rt.block_on(async {
+        let mut ids = Vec::new();
+        for i in 0..250 {
+            ids.push(h.insert(capture(i)).await.unwrap());
+        }
+        ids
+    });
+    drop(rt);
+    writer.shutdown();
+
+    let store = Store::open(dir.path()).unwrap();
+    let reader = store.reader().unwrap();
+    assert_eq!(reader.count().unwrap(), 250);
+    for (i, id) in ids.iter().enumerate() {
+        let mut expected = capture(i);
+        expected.id = *id;
+        assert_eq!(reader.get(*id).unwrap().unwrap(), expected, "capture {i}");
+    }
+    let latest = reader.latest(10).unwrap();
+    assert_eq!(latest.len(), 10);
+    assert_eq!(latest.last().unwrap().id, *ids.last().unwrap());
+    assert_eq!(reader.all_ids().unwrap(), ids);
+}
+
+#[test]
+fn delete_and_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let writer = Writer::start(&store, Box::new(NoAnalysis)).unwrap();
+    let h = writer.handle();
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let ids = rt.block_on(h.insert_all((0..5).map(capture).collect())).unwrap();
+    let removed = h.call_blocking(move |conn, _| delete(conn, &ids[..2])).unwrap();
+    assert_eq!(removed, 2);
+    assert_eq!(store.reader().unwrap().count().unwrap(), 3);
+    assert_eq!(h.call_blocking(|conn, _| clear(conn)).unwrap(), 3);
+    assert_eq!(store.reader().unwrap().count().unwrap(), 0);
+    drop(rt);
+    writer.shutdown();
+}
+
+#[test]
+fn corrupt_database_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE);
+    let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&path, &garbage).unwrap();
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+    assert!(err.to_string().contains("left untouched"));
+    assert_eq!(std::fs::read(&path).unwrap(), garbage);
+}
+
+#[test]
+fn newer_schema_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    Store::open(dir.path()).unwrap();
+    let path = dir.path().join(DB_FILE);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION + 5).unwrap();
+        conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StoreError::Newer { .. }), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn foreign_sqlite_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE notes(x); INSERT INTO notes VALUES (1);").unwrap();
+    }
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StoreError::Foreign), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn database_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mode = std::fs::metadata(store.path()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn subscribers_hear_committed_batches_with_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let writer = Writer::start(&store, Box::new(NoAnalysis)).unwrap();
+    let h = writer.handle();
+    let mut sub = h.subscribe(16, None);
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let id = rt.block_on(h.insert(capture(1))).unwrap();
+    let StoreEvent::Inserted(batch) = sub.events.blocking_recv().unwrap() else { panic!("expected a batch") };
+    assert_eq!(batch[0].id, id);
+    assert_eq!(batch[0].path, "/hook/1");
+    drop(rt);
+    writer.shutdown();
+}

@@ -1,0 +1,286 @@
+//! The "store-writer" thread: the only connection that writes. Captures are committed in
+//! batches (group commit) and each sender is answered only after its batch committed, so a
+//! request answered 2xx is on disk (WAL) and survives the process being killed.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Store, StoreError, rows};
+use crate::capture::{Capture, CaptureId};
+
+/// Most captures committed in one transaction.
+const MAX_BATCH: usize = 512;
+/// Queue length between receivers and the writer; senders wait (backpressure) when it is full.
+const QUEUE: usize = 4096;
+
+/// Committed captures, shared with every subscriber.
+pub type Batch = Arc<Vec<Capture>>;
+
+/// What subscribers hear from the writer.
+#[derive(Debug, Clone)]
+pub enum StoreEvent {
+    /// New captures, committed, with their ids, in id order.
+    Inserted(Batch),
+    /// Captures were deleted, cleared or re-analysed: reload what is shown.
+    Changed,
+}
+
+/// Lets the writer analyse each capture (signature verdict, duplicates, ordering) inside the
+/// transaction that stores it.
+pub trait Analyzer: Send {
+    fn analyze(&mut self, conn: &Connection, capture: &mut Capture);
+}
+
+/// An analyzer that leaves captures as they are.
+pub struct NoAnalysis;
+impl Analyzer for NoAnalysis {
+    fn analyze(&mut self, _: &Connection, _: &mut Capture) {}
+}
+
+type Call = Box<dyn FnOnce(&mut Connection, &mut dyn Analyzer) + Send>;
+
+enum Request {
+    Insert { capture: Box<Capture>, done: Option<oneshot::Sender<Result<CaptureId, String>>> },
+    Call(Call),
+    Stop,
+}
+
+/// A receiving end for store events. When the subscriber falls behind, events are not queued
+/// without bound: `gap` is set and the subscriber reloads from the database.
+pub struct Subscriber {
+    pub events: mpsc::Receiver<StoreEvent>,
+    pub gap: Arc<AtomicBool>,
+}
+
+struct Subscription {
+    tx: mpsc::Sender<StoreEvent>,
+    gap: Arc<AtomicBool>,
+    wake: Option<Box<dyn Fn() + Send + Sync>>,
+}
+
+type Subscriptions = Arc<Mutex<Vec<Subscription>>>;
+
+/// Cloneable handle to the writer thread.
+#[derive(Clone)]
+pub struct WriterHandle {
+    tx: mpsc::Sender<Request>,
+    subs: Subscriptions,
+}
+
+/// The writer thread; `shutdown` commits what is queued and joins it.
+pub struct Writer {
+    handle: WriterHandle,
+    join: Option<JoinHandle<()>>,
+}
+
+impl Writer {
+    pub fn start(store: &Store, analyzer: Box<dyn Analyzer>) -> Result<Self, StoreError> {
+        let conn = store.connect_rw()?;
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let subs: Subscriptions = Arc::default();
+        let thread_subs = subs.clone();
+        let join = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || run(conn, rx, &thread_subs, analyzer))?;
+        Ok(Writer { handle: WriterHandle { tx, subs }, join: Some(join) })
+    }
+
+    pub fn handle(&self) -> WriterHandle {
+        self.handle.clone()
+    }
+
+    /// Commit everything queued so far, then stop the thread.
+    pub fn shutdown(mut self) {
+        self.stop_and_join();
+    }
+
+    fn stop_and_join(&mut self) {
+        if let Some(join) = self.join.take() {
+            // The writer may already be gone; then there is nothing left to commit.
+            let _ = self.handle.tx.blocking_send(Request::Stop);
+            let _ = join.join();
+            self.handle.close_subscribers();
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if self.join.is_some() && tokio::runtime::Handle::try_current().is_err() {
+            self.stop_and_join();
+        }
+    }
+}
+
+impl WriterHandle {
+    /// Store a capture; resolves once it is committed.
+    pub async fn insert(&self, capture: Capture) -> Result<CaptureId, StoreError> {
+        let (done, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Insert { capture: Box::new(capture), done: Some(done) })
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        match rx.await {
+            Ok(Ok(id)) => Ok(id),
+            Ok(Err(msg)) => Err(StoreError::Write(msg)),
+            Err(_) => Err(StoreError::WriterGone),
+        }
+    }
+
+    /// Run `f` on the writer's connection (profiles, deletes, imports...) and return its result.
+    pub async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection, &mut dyn Analyzer) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (done, rx) = oneshot::channel();
+        let call: Call = Box::new(move |conn, analyzer| {
+            let _ = done.send(f(conn, analyzer));
+        });
+        self.tx.send(Request::Call(call)).await.map_err(|_| StoreError::WriterGone)?;
+        rx.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// [`Self::call`] for threads outside the runtime (CLI, tests). Never call on the UI thread.
+    pub fn call_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection, &mut dyn Analyzer) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (done, rx) = oneshot::channel();
+        let call: Call = Box::new(move |conn, analyzer| {
+            let _ = done.send(f(conn, analyzer));
+        });
+        self.tx.blocking_send(Request::Call(call)).map_err(|_| StoreError::WriterGone)?;
+        rx.blocking_recv().map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Insert many captures in one transaction: all or nothing (imports).
+    pub async fn insert_all(&self, captures: Vec<Capture>) -> Result<Vec<CaptureId>, StoreError> {
+        let subs = self.subs.clone();
+        self.call(move |conn, analyzer| {
+            let mut captures = captures;
+            let tx = conn.transaction()?;
+            for c in &mut captures {
+                analyzer.analyze(&tx, c);
+                c.id = rows::insert(&tx, c)?;
+            }
+            tx.commit()?;
+            let ids = captures.iter().map(|c| c.id).collect();
+            publish(&subs, &StoreEvent::Inserted(Arc::new(captures)));
+            Ok(ids)
+        })
+        .await
+    }
+
+    /// Drop every subscription: subscribers see their channel end.
+    pub fn close_subscribers(&self) {
+        match self.subs.lock() {
+            Ok(mut subs) => subs.clear(),
+            Err(poisoned) => poisoned.into_inner().clear(),
+        }
+    }
+
+    /// Tell subscribers that stored captures changed (deleted, cleared, re-analysed).
+    pub fn notify_changed(&self) {
+        publish(&self.subs, &StoreEvent::Changed);
+    }
+
+    /// Subscribe to committed captures. `wake` runs once per delivered event (e.g. to request
+    /// a repaint); `capacity` bounds the queue before the subscriber is marked as lagging.
+    pub fn subscribe(&self, capacity: usize, wake: Option<Box<dyn Fn() + Send + Sync>>) -> Subscriber {
+        let (tx, events) = mpsc::channel(capacity.max(1));
+        let gap = Arc::new(AtomicBool::new(false));
+        let sub = Subscription { tx, gap: gap.clone(), wake };
+        match self.subs.lock() {
+            Ok(mut subs) => subs.push(sub),
+            Err(poisoned) => poisoned.into_inner().push(sub),
+        }
+        Subscriber { events, gap }
+    }
+}
+
+fn publish(subs: &Subscriptions, event: &StoreEvent) {
+    let mut subs = match subs.lock() {
+        Ok(s) => s,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    subs.retain(|s| !s.tx.is_closed());
+    for s in subs.iter() {
+        if s.tx.try_send(event.clone()).is_err() {
+            s.gap.store(true, Ordering::Release);
+        }
+        if let Some(wake) = &s.wake {
+            wake();
+        }
+    }
+}
+
+fn run(mut conn: Connection, mut rx: mpsc::Receiver<Request>, subs: &Subscriptions, mut analyzer: Box<dyn Analyzer>) {
+    let mut batch: Vec<(Box<Capture>, Option<oneshot::Sender<Result<CaptureId, String>>>)> = Vec::new();
+    while let Some(first) = rx.blocking_recv() {
+        let mut after: Option<Request> = None;
+        match first {
+            Request::Insert { capture, done } => {
+                batch.push((capture, done));
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(Request::Insert { capture, done }) => batch.push((capture, done)),
+                        Ok(other) => {
+                            after = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                commit_batch(&mut conn, &mut batch, subs, analyzer.as_mut());
+            }
+            other => after = Some(other),
+        }
+        match after {
+            Some(Request::Call(f)) => f(&mut conn, analyzer.as_mut()),
+            Some(Request::Stop) => break,
+            Some(Request::Insert { .. }) | None => {}
+        }
+    }
+    // Best effort: fold the WAL back into the main file on a clean stop.
+    let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+}
+
+type Pending = (Box<Capture>, Option<oneshot::Sender<Result<CaptureId, String>>>);
+
+fn commit_batch(conn: &mut Connection, batch: &mut Vec<Pending>, subs: &Subscriptions, analyzer: &mut dyn Analyzer) {
+    let result = (|| -> rusqlite::Result<()> {
+        let tx = conn.transaction()?;
+        for (c, _) in batch.iter_mut() {
+            analyzer.analyze(&tx, c);
+            c.id = rows::insert(&tx, c)?;
+        }
+        tx.commit()
+    })();
+    match result {
+        Ok(()) => {
+            let mut committed = Vec::with_capacity(batch.len());
+            for (c, done) in batch.drain(..) {
+                if let Some(done) = done {
+                    let _ = done.send(Ok(c.id));
+                }
+                committed.push(*c);
+            }
+            let has_subs = subs.lock().map(|s| !s.is_empty()).unwrap_or(true);
+            if has_subs {
+                publish(subs, &StoreEvent::Inserted(Arc::new(committed)));
+            }
+        }
+        Err(e) => {
+            let msg = format!("could not store the request: {e}");
+            for (_, done) in batch.drain(..) {
+                if let Some(done) = done {
+                    let _ = done.send(Err(msg.clone()));
+                }
+            }
+        }
+    }
+}
