@@ -4,9 +4,12 @@ use clap::Parser as _;
 
 fn main() -> ExitCode {
     let cli = hookscope::cli::Cli::parse();
-    match hookscope::cli::run(&cli) {
-        Some(Ok(code)) => code,
-        Some(Err(e)) => hookscope::cli::report(&e),
-        None => ExitCode::SUCCESS,
+    let result = match hookscope::cli::run(&cli) {
+        Some(result) => result,
+        None => hookscope::app::run_window(&cli),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => hookscope::cli::report(&e),
     }
 }

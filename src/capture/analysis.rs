@@ -14,7 +14,12 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 4] = [Verdict::Valid, Verdict::Invalid, Verdict::NoSecret, Verdict::Unsigned];
+    pub const ALL: [Verdict; 4] = [
+        Verdict::Valid,
+        Verdict::Invalid,
+        Verdict::NoSecret,
+        Verdict::Unsigned,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -26,7 +31,9 @@ impl Verdict {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Verdict::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+        Verdict::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
     }
 }
 

@@ -12,7 +12,10 @@ pub struct Header {
 
 impl Header {
     pub fn new(name: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
-        Header { name: name.into(), value: value.into() }
+        Header {
+            name: name.into(),
+            value: value.into(),
+        }
     }
 
     /// The value as text when it is valid UTF-8.
@@ -129,8 +132,14 @@ mod tests {
     fn set_keeps_first_position_and_drops_repeats() {
         let mut h = HeaderList::from_pairs([("A", "1"), ("B", "2"), ("a", "3"), ("C", "4")]);
         h.set("a", "9");
-        let names: Vec<_> = h.iter().map(|h| (h.name.as_str(), h.value_lossy().into_owned())).collect();
-        assert_eq!(names, vec![("A", "9".to_string()), ("B", "2".into()), ("C", "4".into())]);
+        let names: Vec<_> = h
+            .iter()
+            .map(|h| (h.name.as_str(), h.value_lossy().into_owned()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![("A", "9".to_string()), ("B", "2".into()), ("C", "4".into())]
+        );
         h.set("D", "5");
         assert_eq!(h.get("d"), Some("5"));
         assert_eq!(h.remove("b"), 1);
@@ -151,9 +160,19 @@ mod tests {
 pub fn encode_header_block(headers: &HeaderList) -> Vec<u8> {
     let mut out = Vec::with_capacity(headers.iter().map(|h| h.name.len() + h.value.len() + 4).sum());
     for h in headers {
-        out.extend(h.name.bytes().map(|b| if b == b'\r' || b == b'\n' || b == b':' { b' ' } else { b }));
+        out.extend(h.name.bytes().map(|b| {
+            if b == b'\r' || b == b'\n' || b == b':' {
+                b' '
+            } else {
+                b
+            }
+        }));
         out.extend_from_slice(b": ");
-        out.extend(h.value.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+        out.extend(
+            h.value
+                .iter()
+                .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+        );
         out.extend_from_slice(b"\r\n");
     }
     out

@@ -89,7 +89,9 @@ pub enum JsonError {
 }
 
 fn pairs(h: &HeaderList) -> Vec<(String, String)> {
-    h.iter().map(|h| (h.name.clone(), h.value_lossy().into_owned())).collect()
+    h.iter()
+        .map(|h| (h.name.clone(), h.value_lossy().into_owned()))
+        .collect()
 }
 
 impl CaptureJson {
@@ -140,7 +142,8 @@ impl CaptureJson {
         let body = if self.body_base64.is_empty() {
             self.body_text.clone().unwrap_or_default().into_bytes()
         } else {
-            B64.decode(self.body_base64.trim()).map_err(|_| JsonError::Base64("body_base64"))?
+            B64.decode(self.body_base64.trim())
+                .map_err(|_| JsonError::Base64("body_base64"))?
         };
         let received_at_us = super::parse_rfc3339_us(&self.received_at)
             .ok_or_else(|| JsonError::Time(self.received_at.clone()))?;
@@ -153,9 +156,16 @@ impl CaptureJson {
                     .map_err(|_| JsonError::Base64("response.body_base64"))?,
                 delay_ms: r.delay_ms,
             }),
-            None => self.status.map(|status| ResponseSent { status, ..ResponseSent::default() }),
+            None => self.status.map(|status| ResponseSent {
+                status,
+                ..ResponseSent::default()
+            }),
         };
-        let body_len = if self.oversized { self.body_len } else { body.len() as u64 };
+        let body_len = if self.oversized {
+            self.body_len
+        } else {
+            body.len() as u64
+        };
         Ok(Capture {
             id: CaptureId(self.id),
             received_at_us,
@@ -205,7 +215,10 @@ mod tests {
 
     #[test]
     fn bad_base64_names_the_field() {
-        let mut j = CaptureJson::from_capture(&Capture { method: "GET".into(), ..Capture::default() });
+        let mut j = CaptureJson::from_capture(&Capture {
+            method: "GET".into(),
+            ..Capture::default()
+        });
         j.body_base64 = "@@@".into();
         assert_eq!(j.to_capture(), Err(JsonError::Base64("body_base64")));
     }

@@ -150,10 +150,14 @@ impl Capture {
         out.push(b' ');
         out.extend_from_slice(self.target().as_bytes());
         out.push(b' ');
-        let version = if self.http_version.is_empty() { "HTTP/1.1" } else { &self.http_version };
+        let version = if self.http_version.is_empty() {
+            "HTTP/1.1"
+        } else {
+            &self.http_version
+        };
         out.extend_from_slice(version.as_bytes());
         out.extend_from_slice(b"\r\n");
-        for h in self.headers.iter() {
+        for h in &self.headers {
             out.extend_from_slice(h.name.as_bytes());
             out.extend_from_slice(b": ");
             out.extend_from_slice(&h.value);
@@ -184,7 +188,7 @@ pub fn format_rfc3339_us(us: i64) -> String {
 /// Parse an RFC 3339 timestamp into microseconds since the epoch.
 pub fn parse_rfc3339_us(s: &str) -> Option<i64> {
     let ts: jiff::Timestamp = s.trim().parse().ok()?;
-    i64::try_from(ts.as_microsecond()).ok()
+    Some(ts.as_microsecond())
 }
 
 #[cfg(test)]

@@ -27,9 +27,15 @@ pub fn run(dir: &Path, args: &ListenArgs) -> anyhow::Result<ExitCode> {
         None
     };
     let runtime = crate::engine::runtime()?;
-    let config = ServerConfig { bind: args.bind, port: args.port, max_body_bytes: args.max_body_bytes };
+    let config = ServerConfig {
+        bind: args.bind,
+        port: args.port,
+        max_body_bytes: args.max_body_bytes,
+    };
     let served = runtime.block_on(async {
-        let listener = crate::server::bind(&config).await.map_err(|e| CliError::usage(e.to_string()))?;
+        let listener = crate::server::bind(&config)
+            .await
+            .map_err(|e| CliError::usage(e.to_string()))?;
         let handle = serve(listener, engine.receiver_state(args.max_body_bytes));
         eprintln!(
             "hookscope: listening on http://{} (body cap {} bytes, data in {})",
@@ -100,7 +106,11 @@ fn print_captures(mut sub: Subscriber, reader: &Reader) {
         }
         if let StoreEvent::Inserted(batch) = event {
             let from = last;
-            ok = write_lines(&mut stdout.lock(), batch.iter().filter(|c| c.id > from), &mut last);
+            ok = write_lines(
+                &mut stdout.lock(),
+                batch.iter().filter(|c| c.id > from),
+                &mut last,
+            );
         }
     }
     if ok {
@@ -110,7 +120,9 @@ fn print_captures(mut sub: Subscriber, reader: &Reader) {
 
 fn catch_up(reader: &Reader, last: &mut CaptureId, stdout: &std::io::Stdout) -> bool {
     loop {
-        let Ok(page) = reader.captures_after(*last, 1000) else { return false };
+        let Ok(page) = reader.captures_after(*last, 1000) else {
+            return false;
+        };
         if page.is_empty() {
             return true;
         }
@@ -120,9 +132,15 @@ fn catch_up(reader: &Reader, last: &mut CaptureId, stdout: &std::io::Stdout) -> 
     }
 }
 
-fn write_lines<'a>(out: &mut impl std::io::Write, captures: impl Iterator<Item = &'a Capture>, last: &mut CaptureId) -> bool {
+fn write_lines<'a>(
+    out: &mut impl std::io::Write,
+    captures: impl Iterator<Item = &'a Capture>,
+    last: &mut CaptureId,
+) -> bool {
     for c in captures {
-        let Ok(line) = serde_json::to_string(&CaptureJson::from_capture(c)) else { continue };
+        let Ok(line) = serde_json::to_string(&CaptureJson::from_capture(c)) else {
+            continue;
+        };
         if writeln!(out, "{line}").is_err() {
             return false;
         }

@@ -100,7 +100,10 @@ pub struct CliError {
 
 impl CliError {
     pub fn usage(message: impl Into<String>) -> Self {
-        CliError { message: message.into(), code: EXIT_USAGE }
+        CliError {
+            message: message.into(),
+            code: EXIT_USAGE,
+        }
     }
 }
 

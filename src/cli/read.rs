@@ -40,7 +40,10 @@ pub fn list(dir: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {
     } else if summaries.is_empty() {
         text.push_str("no captures yet\n");
     } else {
-        text.push_str(&format!("{:>7}  {:<27} {:<7} {:>6} {:>10}  {}\n", "ID", "RECEIVED", "METHOD", "STATUS", "SIZE", "PATH"));
+        text.push_str(&format!(
+            "{:>7}  {:<27} {:<7} {:>6} {:>10}  {}\n",
+            "ID", "RECEIVED", "METHOD", "STATUS", "SIZE", "PATH"
+        ));
         for s in &summaries {
             text.push_str(&summary_line(s));
         }
@@ -75,10 +78,17 @@ pub fn show(dir: &Path, args: &ShowArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let Some(c) = capture else {
-        return Err(CliError { message: format!("no capture with id {}", args.id), code: 1 }.into());
+        return Err(CliError {
+            message: format!("no capture with id {}", args.id),
+            code: 1,
+        }
+        .into());
     };
     if args.json {
-        out(&format!("{}\n", serde_json::to_string_pretty(&CaptureJson::from_capture(&c))?));
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&CaptureJson::from_capture(&c))?
+        ));
     } else {
         out(&describe(&c));
     }
@@ -97,7 +107,11 @@ fn describe(c: &Capture) -> String {
         c.remote_addr.as_deref().unwrap_or("-"),
         c.status().map_or_else(|| "-".into(), |s| s.to_string()),
         c.body_len,
-        if c.oversized { " (oversized: only the first bytes were kept)" } else { "" },
+        if c.oversized {
+            " (oversized: only the first bytes were kept)"
+        } else {
+            ""
+        },
     );
     for h in &c.headers {
         s.push_str(&format!("{}: {}\n", h.name, h.value_lossy()));

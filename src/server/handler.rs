@@ -31,13 +31,20 @@ pub struct ReceiverState {
 
 impl ReceiverState {
     pub fn new(writer: WriterHandle, max_body_bytes: usize) -> Self {
-        ReceiverState { writer, max_body_bytes, started_at_us: now_us() }
+        ReceiverState {
+            writer,
+            max_body_bytes,
+            started_at_us: now_us(),
+        }
     }
 }
 
 /// The receiver's router: `GET /__hookscope/health` and a catch-all for everything else.
 pub fn router(state: ReceiverState) -> Router {
-    Router::new().fallback(receive).layer(DefaultBodyLimit::disable()).with_state(state)
+    Router::new()
+        .fallback(receive)
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
 }
 
 fn version_str(v: Version) -> &'static str {
@@ -62,12 +69,16 @@ async fn receive(State(state): State<ReceiverState>, req: Request) -> Response {
     let raw = info.and_then(|i| i.take(parts.method.as_str(), path_and_query));
 
     if parts.method == axum::http::Method::GET && parts.uri.path() == HEALTH_PATH {
-        return health(&state).await;
+        return health(&state);
     }
 
     let (method, target, headers) = match raw {
         Some(h) => (h.method, h.target, h.headers),
-        None => (parts.method.to_string(), path_and_query.to_string(), headers_from_map(&parts.headers)),
+        None => (
+            parts.method.to_string(),
+            path_and_query.to_string(),
+            headers_from_map(&parts.headers),
+        ),
     };
     let (path, query) = split_target(&target, &parts.uri);
     let declared_len = parts
@@ -78,7 +89,13 @@ async fn receive(State(state): State<ReceiverState>, req: Request) -> Response {
     let read = read_body(body, state.max_body_bytes, declared_len).await;
 
     let response = if read.oversized {
-        json_response(413, &format!(r#"{{"error":"body larger than the {} byte limit"}}"#, state.max_body_bytes))
+        json_response(
+            413,
+            &format!(
+                r#"{{"error":"body larger than the {} byte limit"}}"#,
+                state.max_body_bytes
+            ),
+        )
     } else if let Some(err) = &read.error {
         json_response(400, &serde_json::json!({ "error": err }).to_string())
     } else {
@@ -104,12 +121,15 @@ async fn receive(State(state): State<ReceiverState>, req: Request) -> Response {
         Ok(_) => into_http(&response),
         Err(e) => {
             // Never acknowledge what could not be stored.
-            into_http(&json_response(503, &serde_json::json!({ "error": e.to_string() }).to_string()))
+            into_http(&json_response(
+                503,
+                &serde_json::json!({ "error": e.to_string() }).to_string(),
+            ))
         }
     }
 }
 
-async fn health(state: &ReceiverState) -> Response {
+fn health(state: &ReceiverState) -> Response {
     let body = serde_json::json!({
         "status": "ok",
         "service": "hookscope",
@@ -117,7 +137,12 @@ async fn health(state: &ReceiverState) -> Response {
         "max_body_bytes": state.max_body_bytes,
         "uptime_secs": (now_us() - state.started_at_us) / 1_000_000,
     });
-    (StatusCode::OK, [(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// Split a request target into path and raw query (absolute-form targets lose scheme and host).
@@ -146,7 +171,10 @@ fn into_http(r: &ResponseSent) -> Response {
     let mut resp = Response::new(Body::from(r.body.clone()));
     *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
     for h in &r.headers {
-        if let (Ok(n), Ok(v)) = (HeaderName::try_from(h.name.as_str()), HeaderValue::from_bytes(&h.value)) {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::try_from(h.name.as_str()),
+            HeaderValue::from_bytes(&h.value),
+        ) {
             resp.headers_mut().append(n, v);
         }
     }
@@ -162,7 +190,12 @@ struct BodyRead {
 
 /// Read the body up to `cap` bytes. Past the cap, keep the first bytes and stop reading.
 async fn read_body(mut body: Body, cap: usize, declared: Option<u64>) -> BodyRead {
-    let mut out = BodyRead { bytes: Vec::new(), received: 0, oversized: false, error: None };
+    let mut out = BodyRead {
+        bytes: Vec::new(),
+        received: 0,
+        oversized: false,
+        error: None,
+    };
     if declared.is_some_and(|n| n > cap as u64) {
         out.oversized = true;
         // Keep what arrives promptly of the first bytes; the rest is refused unread.

@@ -35,7 +35,11 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { bind: IpAddr::V4(Ipv4Addr::LOCALHOST), port: DEFAULT_PORT, max_body_bytes: DEFAULT_MAX_BODY_BYTES }
+        ServerConfig {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: DEFAULT_PORT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
     }
 }
 
@@ -54,17 +58,22 @@ pub enum BindError {
     #[error("cannot listen on {addr}: permission denied (ports below 1024 need privileges)")]
     Denied { addr: SocketAddr },
     #[error("cannot listen on {addr}: {source}")]
-    Other { addr: SocketAddr, source: std::io::Error },
+    Other {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// Bind the listening socket (separate from [`serve`] so a port clash is reported at once).
 pub async fn bind(config: &ServerConfig) -> Result<TcpListener, BindError> {
     let addr = SocketAddr::new(config.bind, config.port);
-    TcpListener::bind(addr).await.map_err(|source| match source.kind() {
-        std::io::ErrorKind::AddrInUse => BindError::InUse { addr },
-        std::io::ErrorKind::PermissionDenied => BindError::Denied { addr },
-        _ => BindError::Other { addr, source },
-    })
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::AddrInUse => BindError::InUse { addr },
+            std::io::ErrorKind::PermissionDenied => BindError::Denied { addr },
+            _ => BindError::Other { addr, source },
+        })
 }
 
 /// A running receiver.
@@ -89,7 +98,9 @@ impl ServerHandle {
 
 /// Serve `listener` on the current runtime until stopped.
 pub fn serve(listener: TcpListener, state: ReceiverState) -> ServerHandle {
-    let addr = listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
     let (stop, mut stopped) = watch::channel(false);
     let app = router(state);
     let done = tokio::spawn(async move {

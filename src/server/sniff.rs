@@ -43,7 +43,10 @@ pub struct ConnInfo {
 
 impl ConnInfo {
     pub fn new(peer: SocketAddr) -> Self {
-        ConnInfo { peer, heads: Mutex::new(VecDeque::new()) }
+        ConnInfo {
+            peer,
+            heads: Mutex::new(VecDeque::new()),
+        }
     }
 
     fn push(&self, head: RawHead) {
@@ -89,7 +92,11 @@ pub struct Framer {
 
 impl Default for Framer {
     fn default() -> Self {
-        Framer { state: State::Head, buf: Vec::new(), scan_from: 0 }
+        Framer {
+            state: State::Head,
+            buf: Vec::new(),
+            scan_from: 0,
+        }
     }
 }
 
@@ -100,12 +107,16 @@ impl Framer {
             return;
         }
         // Fast path for body bytes: skip them without copying.
-        if self.buf.is_empty() {
-            if let State::Fixed(n) = self.state {
-                let take = n.min(data.len() as u64);
-                data = &data[take as usize..];
-                self.state = if n == take { State::Head } else { State::Fixed(n - take) };
-            }
+        if self.buf.is_empty()
+            && let State::Fixed(n) = self.state
+        {
+            let take = n.min(data.len() as u64);
+            data = &data[take as usize..];
+            self.state = if n == take {
+                State::Head
+            } else {
+                State::Fixed(n - take)
+            };
         }
         self.buf.extend_from_slice(data);
         let mut pos = 0;
@@ -140,7 +151,11 @@ impl Framer {
                 State::Fixed(n) => {
                     let take = n.min(rest.len() as u64);
                     pos += take as usize;
-                    self.state = if n == take { State::Head } else { State::Fixed(n - take) };
+                    self.state = if n == take {
+                        State::Head
+                    } else {
+                        State::Fixed(n - take)
+                    };
                 }
                 State::ChunkSize | State::ChunkDataEnd | State::Trailers => {
                     let Some(nl) = rest.iter().position(|b| *b == b'\n') else {
@@ -166,7 +181,11 @@ impl Framer {
                 State::ChunkData(n) => {
                     let take = n.min(rest.len() as u64);
                     pos += take as usize;
-                    self.state = if n == take { State::ChunkDataEnd } else { State::ChunkData(n - take) };
+                    self.state = if n == take {
+                        State::ChunkDataEnd
+                    } else {
+                        State::ChunkData(n - take)
+                    };
                 }
             }
         }
@@ -241,7 +260,11 @@ fn parse_head(head: &[u8], out: &mut impl FnMut(RawHead)) -> State {
             upgrade = true;
         }
     }
-    out(RawHead { method: method.to_string(), target: target.to_string(), headers });
+    out(RawHead {
+        method: method.to_string(),
+        target: target.to_string(),
+        headers,
+    });
     if upgrade || (has_te && !chunked) {
         State::Off
     } else if chunked {
@@ -263,7 +286,11 @@ pub struct SniffStream {
 
 impl SniffStream {
     pub fn new(inner: TcpStream, info: Arc<ConnInfo>) -> Self {
-        SniffStream { inner, framer: Framer::default(), info }
+        SniffStream {
+            inner,
+            framer: Framer::default(),
+            info,
+        }
     }
 }
 
@@ -274,7 +301,8 @@ impl AsyncRead for SniffStream {
         let res = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = res {
             let info = &this.info;
-            this.framer.feed(&buf.filled()[before..], &mut |head| info.push(head));
+            this.framer
+                .feed(&buf.filled()[before..], &mut |head| info.push(head));
         }
         res
     }
@@ -321,7 +349,8 @@ mod tests {
 
     #[test]
     fn keeps_order_case_and_repeats() {
-        let h = heads(&[b"POST /a?x=1 HTTP/1.1\r\nX-B: 1\r\nhost: h\r\nX-b: 2\r\nContent-Length: 3\r\n\r\nabc"]);
+        let h =
+            heads(&[b"POST /a?x=1 HTTP/1.1\r\nX-B: 1\r\nhost: h\r\nX-b: 2\r\nContent-Length: 3\r\n\r\nabc"]);
         assert_eq!(h.len(), 1);
         assert_eq!(h[0].method, "POST");
         assert_eq!(h[0].target, "/a?x=1");
@@ -352,7 +381,10 @@ GET /3 HTTP/1.1\n\n";
 
     #[test]
     fn upgrade_and_garbage_switch_the_framer_off() {
-        assert_eq!(heads(&[b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\nGET /x HTTP/1.1\r\n\r\n"]).len(), 1);
+        assert_eq!(
+            heads(&[b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\nGET /x HTTP/1.1\r\n\r\n"]).len(),
+            1
+        );
         assert!(heads(&[b"\x00\x01 nonsense\r\n\r\nGET /x HTTP/1.1\r\n\r\n"]).is_empty());
     }
 

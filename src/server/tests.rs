@@ -22,7 +22,11 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let writer = Writer::start(&store, Box::new(NoAnalysis)).unwrap();
-        Fixture { _dir: dir, store, writer: Some(writer) }
+        Fixture {
+            _dir: dir,
+            store,
+            writer: Some(writer),
+        }
     }
 
     fn state(&self, cap: usize) -> ReceiverState {
@@ -39,7 +43,11 @@ impl Drop for Fixture {
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -47,7 +55,10 @@ fn oneshot_stores_request_and_answers_ok_json() {
     let fx = Fixture::new();
     let rt = rt();
     let resp = rt.block_on(async {
-        let req = Request::post("/hooks/a?x=1&y").header("X-Test", "yes").body(Body::from(vec![0xff, 0x00, 0x41])).unwrap();
+        let req = Request::post("/hooks/a?x=1&y")
+            .header("X-Test", "yes")
+            .body(Body::from(vec![0xff, 0x00, 0x41]))
+            .unwrap();
         router(fx.state(1024)).oneshot(req).await.unwrap()
     });
     assert_eq!(resp.status(), 200);
@@ -68,7 +79,10 @@ fn oneshot_health_is_not_recorded() {
     let fx = Fixture::new();
     let rt = rt();
     let resp = rt.block_on(async {
-        router(fx.state(1024)).oneshot(Request::get(HEALTH_PATH).body(Body::empty()).unwrap()).await.unwrap()
+        router(fx.state(1024))
+            .oneshot(Request::get(HEALTH_PATH).body(Body::empty()).unwrap())
+            .await
+            .unwrap()
     });
     assert_eq!(resp.status(), 200);
     let body = rt.block_on(resp.into_body().collect()).unwrap().to_bytes();
@@ -83,7 +97,10 @@ fn oneshot_oversized_gets_413_and_is_recorded() {
     let rt = rt();
     let big = vec![b'x'; 5000];
     let resp = rt.block_on(async {
-        let req = Request::post("/big").header("content-length", "5000").body(Body::from(big)).unwrap();
+        let req = Request::post("/big")
+            .header("content-length", "5000")
+            .body(Body::from(big))
+            .unwrap();
         router(fx.state(1000)).oneshot(req).await.unwrap()
     });
     assert_eq!(resp.status(), 413);
@@ -101,7 +118,10 @@ fn oneshot_chunked_body_over_the_cap_is_cut_and_recorded() {
     let resp = rt.block_on(async {
         let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..10).map(|_| Ok(vec![b'y'; 500])).collect();
         let body = Body::from_stream(futures_util::stream::iter(chunks));
-        router(fx.state(1200)).oneshot(Request::post("/stream").body(body).unwrap()).await.unwrap()
+        router(fx.state(1200))
+            .oneshot(Request::post("/stream").body(body).unwrap())
+            .await
+            .unwrap()
     });
     assert_eq!(resp.status(), 413);
     let c = fx.store.reader().unwrap().get(CaptureId(1)).unwrap().unwrap();
@@ -125,7 +145,12 @@ fn loopback_keeps_header_order_case_repeats_and_binary_body() {
     let fx = Fixture::new();
     let rt = rt();
     let handle = rt.block_on(async {
-        let listener = bind(&ServerConfig { port: 0, ..ServerConfig::default() }).await.unwrap();
+        let listener = bind(&ServerConfig {
+            port: 0,
+            ..ServerConfig::default()
+        })
+        .await
+        .unwrap();
         serve(listener, fx.state(1 << 20))
     });
     let addr = handle.addr;
@@ -133,7 +158,10 @@ fn loopback_keeps_header_order_case_repeats_and_binary_body() {
     wire.extend_from_slice(&[0xc3, 0x28, 0x00, 0xff]);
     let answer = raw_exchange(addr, &wire);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    let answer = raw_exchange(addr, b"GET /__hookscope/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let answer = raw_exchange(
+        addr,
+        b"GET /__hookscope/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
     assert!(answer.contains(r#""status":"ok""#), "{answer}");
     rt.block_on(handle.stop());
 
@@ -141,7 +169,17 @@ fn loopback_keeps_header_order_case_repeats_and_binary_body() {
     assert_eq!(reader.count().unwrap(), 1, "health checks are not captures");
     let c = reader.get(CaptureId(1)).unwrap().unwrap();
     let names: Vec<_> = c.headers.iter().map(|h| h.name.as_str()).collect();
-    assert_eq!(names, ["Host", "X-Dup", "x-other", "X-DUP", "Content-Length", "Connection"]);
+    assert_eq!(
+        names,
+        [
+            "Host",
+            "X-Dup",
+            "x-other",
+            "X-DUP",
+            "Content-Length",
+            "Connection"
+        ]
+    );
     assert_eq!(c.body, vec![0xc3, 0x28, 0x00, 0xff]);
     assert_eq!(c.path, "/p/q");
     assert_eq!(c.query.as_deref(), Some("z=%20&a"));
@@ -153,9 +191,19 @@ fn loopback_keeps_header_order_case_repeats_and_binary_body() {
 fn port_in_use_is_a_clear_error() {
     let rt = rt();
     rt.block_on(async {
-        let first = bind(&ServerConfig { port: 0, ..ServerConfig::default() }).await.unwrap();
+        let first = bind(&ServerConfig {
+            port: 0,
+            ..ServerConfig::default()
+        })
+        .await
+        .unwrap();
         let port = first.local_addr().unwrap().port();
-        let err = bind(&ServerConfig { port, ..ServerConfig::default() }).await.unwrap_err();
+        let err = bind(&ServerConfig {
+            port,
+            ..ServerConfig::default()
+        })
+        .await
+        .unwrap_err();
         assert!(matches!(err, BindError::InUse { .. }));
         assert!(err.to_string().contains("already in use"), "{err}");
     });

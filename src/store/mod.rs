@@ -1,4 +1,4 @@
-//! Durable storage in SQLite: schema and migrations, the writer thread, queries.
+//! Durable storage in `SQLite`: schema and migrations, the writer thread, queries.
 //!
 //! One "store-writer" thread owns the only writing connection and commits captures in batches
 //! (group commit); readers open their own connections (WAL lets them run alongside).
@@ -40,6 +40,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    #[allow(clippy::needless_pass_by_value)] // used as `map_err(StoreError::corrupt)`
     fn corrupt(e: rusqlite::Error) -> Self {
         StoreError::Corrupt(e.to_string())
     }
@@ -89,14 +90,17 @@ impl Store {
         let existed = self.path.exists();
         let conn = Connection::open_with_flags(
             &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(StoreError::corrupt)?;
         if existed {
             schema::check(&conn)?;
         }
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(StoreError::corrupt)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(StoreError::corrupt)?;
         // WAL + NORMAL: a committed transaction survives the process being killed.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;

@@ -39,7 +39,9 @@ impl Reader {
     }
 
     pub fn count(&self) -> Result<u64, StoreError> {
-        Ok(self.conn.query_row("SELECT count(*) FROM captures", [], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM captures", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
     pub fn get(&self, id: CaptureId) -> Result<Option<Capture>, StoreError> {

@@ -69,7 +69,10 @@ pub(crate) fn encode_response(r: &ResponseSent) -> Vec<u8> {
 }
 
 pub(crate) fn decode_response(status: u16, blob: &[u8]) -> ResponseSent {
-    let mut r = ResponseSent { status, ..ResponseSent::default() };
+    let mut r = ResponseSent {
+        status,
+        ..ResponseSent::default()
+    };
     if blob.len() < 12 {
         return r;
     }

@@ -52,8 +52,12 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// Check that `conn` is a hookscope database this build can use, without writing anything.
 /// Returns the current version (0 for a brand-new empty file).
 pub fn check(conn: &Connection) -> Result<i64, StoreError> {
-    let app_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(StoreError::corrupt)?;
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(StoreError::corrupt)?;
+    let app_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(StoreError::corrupt)?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(StoreError::corrupt)?;
     let tables: i64 = conn
         .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
         .map_err(StoreError::corrupt)?;
@@ -61,14 +65,21 @@ pub fn check(conn: &Connection) -> Result<i64, StoreError> {
         return Err(StoreError::Foreign);
     }
     if version > SCHEMA_VERSION {
-        return Err(StoreError::Newer { found: version, supported: SCHEMA_VERSION });
+        return Err(StoreError::Newer {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
     }
     Ok(version)
 }
 
 /// Bring the schema up to [`SCHEMA_VERSION`], one transaction per step.
 pub fn migrate(conn: &mut Connection, from: i64) -> Result<(), StoreError> {
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(from).unwrap_or(0)) {
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(from).unwrap_or(0))
+    {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;

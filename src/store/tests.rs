@@ -6,7 +6,7 @@ fn capture(i: usize) -> Capture {
         received_at_us: 1_760_000_000_000_000 + i as i64,
         method: "POST".into(),
         path: format!("/hook/{i}"),
-        query: (i % 2 == 0).then(|| format!("n={i}")),
+        query: i.is_multiple_of(2).then(|| format!("n={i}")),
         http_version: "HTTP/1.1".into(),
         remote_addr: Some("127.0.0.1:40000".into()),
         headers: HeaderList::from_pairs([("X-Seq", i.to_string()), ("x-seq", "again".into())]),
@@ -84,7 +84,8 @@ fn newer_schema_is_refused_and_left_untouched() {
     let path = dir.path().join(DB_FILE);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION + 5).unwrap();
+        conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION + 5)
+            .unwrap();
         conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
     }
     let before = std::fs::read(&path).unwrap();
@@ -99,7 +100,8 @@ fn foreign_sqlite_file_is_refused() {
     let path = dir.path().join(DB_FILE);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("CREATE TABLE notes(x); INSERT INTO notes VALUES (1);").unwrap();
+        conn.execute_batch("CREATE TABLE notes(x); INSERT INTO notes VALUES (1);")
+            .unwrap();
     }
     let err = Store::open(dir.path()).unwrap_err();
     assert!(matches!(err, StoreError::Foreign), "{err}");
@@ -124,7 +126,9 @@ fn subscribers_hear_committed_batches_with_ids() {
     let mut sub = h.subscribe(16, None);
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let id = rt.block_on(h.insert(capture(1))).unwrap();
-    let StoreEvent::Inserted(batch) = sub.events.blocking_recv().unwrap() else { panic!("expected a batch") };
+    let StoreEvent::Inserted(batch) = sub.events.blocking_recv().unwrap() else {
+        panic!("expected a batch")
+    };
     assert_eq!(batch[0].id, id);
     assert_eq!(batch[0].path, "/hook/1");
     drop(rt);

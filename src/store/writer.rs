@@ -44,7 +44,10 @@ impl Analyzer for NoAnalysis {
 type Call = Box<dyn FnOnce(&mut Connection, &mut dyn Analyzer) + Send>;
 
 enum Request {
-    Insert { capture: Box<Capture>, done: Option<oneshot::Sender<Result<CaptureId, String>>> },
+    Insert {
+        capture: Box<Capture>,
+        done: Option<oneshot::Sender<Result<CaptureId, String>>>,
+    },
     Call(Call),
     Stop,
 }
@@ -86,7 +89,10 @@ impl Writer {
         let join = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || run(conn, rx, &thread_subs, analyzer))?;
-        Ok(Writer { handle: WriterHandle { tx, subs }, join: Some(join) })
+        Ok(Writer {
+            handle: WriterHandle { tx, subs },
+            join: Some(join),
+        })
     }
 
     pub fn handle(&self) -> WriterHandle {
@@ -121,7 +127,10 @@ impl WriterHandle {
     pub async fn insert(&self, capture: Capture) -> Result<CaptureId, StoreError> {
         let (done, rx) = oneshot::channel();
         self.tx
-            .send(Request::Insert { capture: Box::new(capture), done: Some(done) })
+            .send(Request::Insert {
+                capture: Box::new(capture),
+                done: Some(done),
+            })
             .await
             .map_err(|_| StoreError::WriterGone)?;
         match rx.await {
@@ -140,7 +149,10 @@ impl WriterHandle {
         let call: Call = Box::new(move |conn, analyzer| {
             let _ = done.send(f(conn, analyzer));
         });
-        self.tx.send(Request::Call(call)).await.map_err(|_| StoreError::WriterGone)?;
+        self.tx
+            .send(Request::Call(call))
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
         rx.await.map_err(|_| StoreError::WriterGone)?
     }
 
@@ -153,7 +165,9 @@ impl WriterHandle {
         let call: Call = Box::new(move |conn, analyzer| {
             let _ = done.send(f(conn, analyzer));
         });
-        self.tx.blocking_send(Request::Call(call)).map_err(|_| StoreError::WriterGone)?;
+        self.tx
+            .blocking_send(Request::Call(call))
+            .map_err(|_| StoreError::WriterGone)?;
         rx.blocking_recv().map_err(|_| StoreError::WriterGone)?
     }
 
@@ -193,7 +207,11 @@ impl WriterHandle {
     pub fn subscribe(&self, capacity: usize, wake: Option<Box<dyn Fn() + Send + Sync>>) -> Subscriber {
         let (tx, events) = mpsc::channel(capacity.max(1));
         let gap = Arc::new(AtomicBool::new(false));
-        let sub = Subscription { tx, gap: gap.clone(), wake };
+        let sub = Subscription {
+            tx,
+            gap: gap.clone(),
+            wake,
+        };
         match self.subs.lock() {
             Ok(mut subs) => subs.push(sub),
             Err(poisoned) => poisoned.into_inner().push(sub),
@@ -218,8 +236,13 @@ fn publish(subs: &Subscriptions, event: &StoreEvent) {
     }
 }
 
-fn run(mut conn: Connection, mut rx: mpsc::Receiver<Request>, subs: &Subscriptions, mut analyzer: Box<dyn Analyzer>) {
-    let mut batch: Vec<(Box<Capture>, Option<oneshot::Sender<Result<CaptureId, String>>>)> = Vec::new();
+fn run(
+    mut conn: Connection,
+    mut rx: mpsc::Receiver<Request>,
+    subs: &Subscriptions,
+    mut analyzer: Box<dyn Analyzer>,
+) {
+    let mut batch: Vec<Pending> = Vec::new();
     while let Some(first) = rx.blocking_recv() {
         let mut after: Option<Request> = None;
         match first {
@@ -251,7 +274,12 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Request>, subs: &Subscriptio
 
 type Pending = (Box<Capture>, Option<oneshot::Sender<Result<CaptureId, String>>>);
 
-fn commit_batch(conn: &mut Connection, batch: &mut Vec<Pending>, subs: &Subscriptions, analyzer: &mut dyn Analyzer) {
+fn commit_batch(
+    conn: &mut Connection,
+    batch: &mut Vec<Pending>,
+    subs: &Subscriptions,
+    analyzer: &mut dyn Analyzer,
+) {
     let result = (|| -> rusqlite::Result<()> {
         let tx = conn.transaction()?;
         for (c, _) in batch.iter_mut() {
@@ -269,7 +297,7 @@ fn commit_batch(conn: &mut Connection, batch: &mut Vec<Pending>, subs: &Subscrip
                 }
                 committed.push(*c);
             }
-            let has_subs = subs.lock().map(|s| !s.is_empty()).unwrap_or(true);
+            let has_subs = subs.lock().map_or(true, |s| !s.is_empty());
             if has_subs {
                 publish(subs, &StoreEvent::Inserted(Arc::new(committed)));
             }

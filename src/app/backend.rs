@@ -1,0 +1,248 @@
+//! The window's background: runs [`Command`]s (receiver start/stop, database reads, deletes)
+//! on a named thread with its own read connection, and forwards committed captures from the
+//! store writer. Results go back as [`AppEvent`]s over a bounded channel; a full channel sets
+//! the gap flag instead of blocking, and the UI reloads from the database.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::thread::JoinHandle;
+
+use super::messages::{AppEvent, Command};
+use crate::capture::Summary;
+use crate::server::{ServerConfig, ServerHandle, serve};
+use crate::store::{Reader, Store, StoreEvent, WriterHandle};
+
+/// Wakes the UI (a repaint request) after an event was queued.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// The UI's ends of the channels.
+pub struct Channels {
+    pub commands: SyncSender<Command>,
+    pub events: Receiver<AppEvent>,
+    /// Set when an event could not be queued: reload everything.
+    pub gap: Arc<AtomicBool>,
+}
+
+/// Sending side shared by the background threads.
+#[derive(Clone)]
+pub struct EventSink {
+    tx: SyncSender<AppEvent>,
+    gap: Arc<AtomicBool>,
+    wake: Waker,
+}
+
+impl EventSink {
+    pub fn send(&self, event: AppEvent) {
+        match self.tx.try_send(event) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => self.gap.store(true, Ordering::Release),
+            Err(TrySendError::Disconnected(_)) => return,
+        }
+        (self.wake)();
+    }
+}
+
+/// A pair of channels with nothing behind them: tests play the background themselves.
+pub fn detached(capacity: usize) -> (Channels, Receiver<Command>, EventSink) {
+    let (commands, command_rx) = sync_channel(capacity);
+    let (tx, events) = sync_channel(capacity);
+    let gap = Arc::new(AtomicBool::new(false));
+    let sink = EventSink {
+        tx,
+        gap: gap.clone(),
+        wake: Arc::new(|| {}),
+    };
+    (
+        Channels {
+            commands,
+            events,
+            gap,
+        },
+        command_rx,
+        sink,
+    )
+}
+
+/// Running background threads; dropping the UI's command sender ends the worker, closing the
+/// writer's subscriptions ends the bridge.
+pub struct Backend {
+    worker: std::sync::Mutex<Option<JoinHandle<()>>>,
+    bridge: JoinHandle<()>,
+    sink: EventSink,
+}
+
+impl Backend {
+    pub fn start(
+        store: &Store,
+        writer: &WriterHandle,
+        runtime: tokio::runtime::Handle,
+        wake: Waker,
+    ) -> std::io::Result<(Self, Channels)> {
+        let (commands, command_rx) = sync_channel::<Command>(1024);
+        let (tx, events) = sync_channel::<AppEvent>(1024);
+        let gap = Arc::new(AtomicBool::new(false));
+        let sink = EventSink {
+            tx,
+            gap: gap.clone(),
+            wake,
+        };
+
+        let mut sub = writer.subscribe(256, None);
+        let bridge_sink = sink.clone();
+        let bridge = std::thread::Builder::new()
+            .name("ui-store-events".into())
+            .spawn(move || {
+                while let Some(event) = sub.events.blocking_recv() {
+                    if sub.gap.swap(false, Ordering::AcqRel) {
+                        bridge_sink.gap.store(true, Ordering::Release);
+                    }
+                    match event {
+                        StoreEvent::Inserted(batch) => {
+                            bridge_sink.send(AppEvent::Inserted(batch.iter().map(Summary::of).collect()));
+                        }
+                        StoreEvent::Changed => bridge_sink.send(AppEvent::Changed),
+                    }
+                }
+            })?;
+
+        let reader = store.reader().map_err(std::io::Error::other)?;
+        let writer = writer.clone();
+        let worker_sink = sink.clone();
+        let worker = std::thread::Builder::new()
+            .name("ui-backend".into())
+            .spawn(move || {
+                let mut state = Worker {
+                    reader,
+                    writer,
+                    runtime,
+                    server: None,
+                    sink: worker_sink,
+                };
+                while let Ok(cmd) = command_rx.recv() {
+                    state.handle(cmd);
+                }
+                state.stop_server();
+            })?;
+        let backend = Backend {
+            worker: std::sync::Mutex::new(Some(worker)),
+            bridge,
+            sink,
+        };
+        Ok((
+            backend,
+            Channels {
+                commands,
+                events,
+                gap,
+            },
+        ))
+    }
+
+    /// Another sender for results (the render worker uses it).
+    pub fn sink(&self) -> EventSink {
+        self.sink.clone()
+    }
+
+    /// Wait for the worker, which stops the receiver once the UI dropped its command sender.
+    pub fn join_worker(&self) {
+        let worker = self.worker.lock().ok().and_then(|mut w| w.take());
+        if let Some(w) = worker {
+            let _ = w.join();
+        }
+    }
+
+    /// Wait for every thread (after the writer closed its subscriptions).
+    pub fn join(self) {
+        self.join_worker();
+        let _ = self.bridge.join();
+    }
+}
+
+struct Worker {
+    reader: Reader,
+    writer: WriterHandle,
+    runtime: tokio::runtime::Handle,
+    server: Option<ServerHandle>,
+    sink: EventSink,
+}
+
+impl Worker {
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::StartReceiver {
+                bind,
+                port,
+                max_body_bytes,
+            } => {
+                self.stop_server();
+                let config = ServerConfig {
+                    bind,
+                    port,
+                    max_body_bytes,
+                };
+                let state = crate::server::ReceiverState::new(self.writer.clone(), max_body_bytes);
+                let started = self.runtime.block_on(async {
+                    let listener = crate::server::bind(&config).await?;
+                    Ok::<_, crate::server::BindError>(serve(listener, state))
+                });
+                match started {
+                    Ok(handle) => {
+                        self.sink.send(AppEvent::ReceiverStarted { addr: handle.addr });
+                        self.server = Some(handle);
+                    }
+                    Err(e) => self.sink.send(AppEvent::ReceiverFailed {
+                        message: e.to_string(),
+                    }),
+                }
+            }
+            Command::StopReceiver => {
+                self.stop_server();
+                self.sink.send(AppEvent::ReceiverStopped);
+            }
+            Command::LoadIds => match self.reader.all_ids() {
+                Ok(ids) => self.sink.send(AppEvent::Ids(ids)),
+                Err(e) => self
+                    .sink
+                    .send(AppEvent::Error(format!("cannot read the history: {e}"))),
+            },
+            Command::LoadSummaries(ids) => match self.reader.summaries(&ids) {
+                Ok(rows) => self.sink.send(AppEvent::Summaries(rows)),
+                Err(e) => self
+                    .sink
+                    .send(AppEvent::Error(format!("cannot read captures: {e}"))),
+            },
+            Command::LoadDetail(id) => match self.reader.get(id) {
+                Ok(Some(c)) => self.sink.send(AppEvent::Detail(Box::new(c))),
+                Ok(None) => self.sink.send(AppEvent::DetailMissing(id)),
+                Err(e) => self
+                    .sink
+                    .send(AppEvent::Error(format!("cannot read capture {id}: {e}"))),
+            },
+            Command::Delete(ids) => {
+                let n = ids.len();
+                let result = self
+                    .writer
+                    .call_blocking(move |conn, _| crate::store::delete(conn, &ids));
+                self.after_change(result.map(|_| ()), &format!("cannot delete {n} captures"));
+            }
+            Command::ClearAll => {
+                let result = self.writer.call_blocking(|conn, _| crate::store::clear(conn));
+                self.after_change(result.map(|_| ()), "cannot clear the history");
+            }
+        }
+    }
+
+    fn after_change(&self, result: Result<(), crate::store::StoreError>, what: &str) {
+        match result {
+            Ok(()) => self.writer.notify_changed(),
+            Err(e) => self.sink.send(AppEvent::Error(format!("{what}: {e}"))),
+        }
+    }
+
+    fn stop_server(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.runtime.block_on(server.stop());
+        }
+    }
+}

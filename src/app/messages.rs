@@ -1,0 +1,47 @@
+//! Intents from the UI and what the background answers with.
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::capture::{Capture, CaptureId, Summary};
+
+/// What the UI asks for. Sent with `try_send`; the UI never waits for an answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    StartReceiver {
+        bind: IpAddr,
+        port: u16,
+        max_body_bytes: usize,
+    },
+    StopReceiver,
+    /// Reload every id (start-up, or after falling behind).
+    LoadIds,
+    LoadSummaries(Vec<CaptureId>),
+    LoadDetail(CaptureId),
+    Delete(Vec<CaptureId>),
+    ClearAll,
+}
+
+/// What comes back, drained by `App::logic` within a time budget.
+#[derive(Debug, Clone)]
+pub enum AppEvent {
+    ReceiverStarted {
+        addr: SocketAddr,
+    },
+    ReceiverStopped,
+    ReceiverFailed {
+        message: String,
+    },
+    /// Newly committed captures, in id order.
+    Inserted(Vec<Summary>),
+    /// Every stored id, oldest first (replaces the list).
+    Ids(Vec<CaptureId>),
+    Summaries(Vec<Summary>),
+    Detail(Box<Capture>),
+    DetailMissing(CaptureId),
+    /// Captures were deleted or cleared: reload.
+    Changed,
+    /// A body view prepared by the render worker.
+    Rendered(Box<(crate::ui::detail::RenderKey, crate::ui::code_view::CodeText)>),
+    /// Something failed; shown in the status line.
+    Error(String),
+}

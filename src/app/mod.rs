@@ -1,0 +1,479 @@
+//! The eframe application: state, event draining with a time budget, and intents turned into
+//! commands for the background. The UI thread never does IO.
+
+pub mod backend;
+pub mod messages;
+pub mod render;
+pub mod settings;
+mod window;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+pub use window::run_window;
+
+use backend::Channels;
+use messages::{AppEvent, Command};
+use render::{RenderJob, Renderer};
+use settings::{DetailLayout, SETTINGS_KEY, Settings, ThemeChoice};
+
+use crate::capture::{Capture, CaptureId};
+use crate::ui::Intent;
+use crate::ui::code_view::CodeText;
+use crate::ui::detail::{DetailInput, DetailView, Pane, RenderKey, detail_ui};
+use crate::ui::list::{ScrollTo, request_list_ui};
+use crate::ui::list_model::ListModel;
+use crate::ui::status_bar::{ReceiverStatus, StatusBar, status_bar_ui};
+
+/// Longest time one frame spends draining background events.
+const DRAIN_BUDGET: Duration = Duration::from_millis(4);
+
+/// The window's state.
+pub struct HookscopeApp {
+    /// Saved by eframe between runs (no secrets).
+    settings: Settings,
+    /// Commands out, events in.
+    channels: Channels,
+    /// Prepares body views off the UI thread.
+    renderer: Option<Renderer>,
+    /// The request list.
+    list: ListModel,
+    /// Selected capture.
+    selected: Option<CaptureId>,
+    /// Its full record, once loaded.
+    detail: Option<Box<Capture>>,
+    detail_loading: bool,
+    detail_view: DetailView,
+    /// Prepared texts for the selected capture.
+    rendered: HashMap<RenderKey, CodeText>,
+    /// The render job in flight.
+    render_pending: Option<RenderKey>,
+    receiver: ReceiverStatus,
+    /// Text of the port field.
+    port_text: String,
+    /// Scroll to the newest row on the next frame.
+    scroll_to_tail: bool,
+    /// Last message for the status line (`true` = error).
+    message: Option<(String, bool)>,
+    show_settings: bool,
+    confirm_clear: bool,
+    /// Where the data lives (shown in settings).
+    data_dir: String,
+}
+
+impl HookscopeApp {
+    /// Build the app over `channels`. Asks for the history and, if configured, starts the
+    /// receiver.
+    pub fn new(settings: Settings, channels: Channels, renderer: Option<Renderer>, data_dir: String) -> Self {
+        let mut app = HookscopeApp {
+            port_text: settings.port.to_string(),
+            settings,
+            channels,
+            renderer,
+            list: ListModel::default(),
+            selected: None,
+            detail: None,
+            detail_loading: false,
+            detail_view: DetailView::default(),
+            rendered: HashMap::new(),
+            render_pending: None,
+            receiver: ReceiverStatus::Stopped,
+            scroll_to_tail: true,
+            message: None,
+            show_settings: false,
+            confirm_clear: false,
+            data_dir,
+        };
+        app.send(Command::LoadIds);
+        if app.settings.listen_on_start {
+            app.start_receiver();
+        }
+        app
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn receiver_status(&self) -> &ReceiverStatus {
+        &self.receiver
+    }
+
+    pub fn list(&self) -> &ListModel {
+        &self.list
+    }
+
+    fn send(&mut self, cmd: Command) {
+        if self.channels.commands.try_send(cmd).is_err() {
+            self.message = Some((
+                "busy: the background did not take the request, try again".into(),
+                true,
+            ));
+        }
+    }
+
+    fn start_receiver(&mut self) {
+        self.receiver = ReceiverStatus::Starting;
+        self.send(Command::StartReceiver {
+            bind: self.settings.bind,
+            port: self.settings.port,
+            max_body_bytes: self.settings.max_body_bytes,
+        });
+    }
+
+    /// Apply queued background events, for at most [`DRAIN_BUDGET`].
+    fn drain_events(&mut self, ctx: &egui::Context) {
+        let start = Instant::now();
+        while let Ok(event) = self.channels.events.try_recv() {
+            self.apply(event);
+            if start.elapsed() > DRAIN_BUDGET {
+                // More is waiting: continue next frame instead of freezing this one.
+                ctx.request_repaint();
+                break;
+            }
+        }
+        if self.channels.gap.swap(false, Ordering::AcqRel) {
+            self.list.forget_requests();
+            self.send(Command::LoadIds);
+        }
+    }
+
+    fn apply(&mut self, event: AppEvent) {
+        match event {
+            AppEvent::ReceiverStarted { addr } => {
+                self.receiver = ReceiverStatus::Listening(addr);
+                self.port_text = addr.port().to_string();
+            }
+            AppEvent::ReceiverStopped => self.receiver = ReceiverStatus::Stopped,
+            AppEvent::ReceiverFailed { message } => self.receiver = ReceiverStatus::Failed(message),
+            AppEvent::Inserted(rows) => {
+                self.list.insert_live(rows);
+                if self.settings.follow_tail {
+                    self.scroll_to_tail = true;
+                }
+            }
+            AppEvent::Ids(ids) => {
+                self.list.set_ids(ids);
+                if let Some(id) = self.selected.filter(|id| self.list.index_of(*id).is_none()) {
+                    self.deselect(id);
+                }
+            }
+            AppEvent::Summaries(rows) => self.list.insert_loaded(rows),
+            AppEvent::Detail(c) => {
+                if self.selected == Some(c.id) {
+                    self.detail = Some(c);
+                    self.detail_loading = false;
+                }
+            }
+            AppEvent::DetailMissing(id) => self.deselect(id),
+            AppEvent::Rendered(done) => {
+                let (key, code) = *done;
+                if self.render_pending == Some(key) {
+                    self.render_pending = None;
+                }
+                if self.selected == Some(key.id) {
+                    self.rendered.insert(key, code);
+                }
+            }
+            AppEvent::Changed => self.send(Command::LoadIds),
+            AppEvent::Error(message) => self.message = Some((message, true)),
+        }
+    }
+
+    fn deselect(&mut self, id: CaptureId) {
+        if self.selected == Some(id) {
+            self.selected = None;
+            self.detail = None;
+            self.detail_loading = false;
+            self.rendered.clear();
+        }
+    }
+
+    fn select(&mut self, id: CaptureId) {
+        if self.selected == Some(id) {
+            return;
+        }
+        self.selected = Some(id);
+        self.detail = None;
+        self.detail_loading = true;
+        self.rendered.clear();
+        self.render_pending = None;
+        self.send(Command::LoadDetail(id));
+    }
+
+    fn handle(&mut self, ctx: &egui::Context, intent: Intent) {
+        match intent {
+            Intent::Select(id) => self.select(id),
+            Intent::StartReceiver => self.start_receiver(),
+            Intent::StopReceiver => self.send(Command::StopReceiver),
+            Intent::ChangePort(port) => {
+                self.settings.port = port;
+                self.start_receiver();
+            }
+            Intent::ClearAll => {
+                self.send(Command::ClearAll);
+                self.message = Some(("history cleared".into(), false));
+            }
+            Intent::Delete(ids) => self.send(Command::Delete(ids)),
+            Intent::CopyText(text) => {
+                ctx.copy_text(text);
+                self.message = Some(("copied to the clipboard".into(), false));
+            }
+        }
+    }
+
+    /// Ask the render worker for `pane` of the selected capture unless it is ready or asked.
+    fn request_render(&mut self, pane: Pane, dark: bool) {
+        let (Some(c), Some(renderer)) = (&self.detail, &self.renderer) else {
+            return;
+        };
+        let key = RenderKey { id: c.id, pane, dark };
+        if self.rendered.contains_key(&key) || self.render_pending == Some(key) {
+            return;
+        }
+        let (bytes, headers) = match pane {
+            Pane::Response => match &c.response {
+                Some(r) => (r.body.clone(), &r.headers),
+                None => return,
+            },
+            Pane::Body(_) | Pane::Raw => (c.body.clone(), &c.headers),
+        };
+        let head = (pane == Pane::Raw).then(|| {
+            let raw = Capture {
+                body: Vec::new(),
+                ..(**c).clone()
+            }
+            .raw_http();
+            String::from_utf8_lossy(&raw).into_owned()
+        });
+        let job = RenderJob {
+            key,
+            bytes: Arc::new(bytes),
+            content_type: headers.get("content-type").map(str::to_owned),
+            content_encoding: headers.get("content-encoding").map(str::to_owned),
+            head,
+        };
+        if renderer.request(job) {
+            self.render_pending = Some(key);
+        }
+    }
+
+    fn toolbar_ui(&mut self, ui: &mut egui::Ui, intents: &mut Vec<Intent>) {
+        ui.horizontal(|ui| {
+            ui.heading("hookscope");
+            ui.separator();
+            if let Some(id) = self.selected
+                && ui
+                    .button("Delete")
+                    .on_hover_text("Delete the selected capture")
+                    .clicked()
+            {
+                intents.push(Intent::Delete(vec![id]));
+            }
+            if ui.button("Clear all…").clicked() {
+                self.confirm_clear = true;
+            }
+            ui.separator();
+            let layout_label = match self.settings.layout {
+                DetailLayout::Right => "Detail below",
+                DetailLayout::Bottom => "Detail at right",
+            };
+            if ui.button(layout_label).clicked() {
+                self.settings.layout = match self.settings.layout {
+                    DetailLayout::Right => DetailLayout::Bottom,
+                    DetailLayout::Bottom => DetailLayout::Right,
+                };
+            }
+            let theme_label = match self.settings.theme {
+                ThemeChoice::Dark => "Light theme",
+                ThemeChoice::Light => "Dark theme",
+            };
+            if ui.button(theme_label).clicked() {
+                self.settings.theme = match self.settings.theme {
+                    ThemeChoice::Dark => ThemeChoice::Light,
+                    ThemeChoice::Light => ThemeChoice::Dark,
+                };
+            }
+            if ui.button("Settings").clicked() {
+                self.show_settings = !self.show_settings;
+            }
+        });
+    }
+
+    fn dialogs_ui(&mut self, ctx: &egui::Context, intents: &mut Vec<Intent>) {
+        if self.confirm_clear {
+            let mut open = true;
+            egui::Window::new("Clear all captures?")
+                .collapsible(false)
+                .resizable(false)
+                .open(&mut open)
+                .show(ctx, |ui| {
+                    ui.label(format!(
+                        "This deletes all {} stored captures. It cannot be undone.",
+                        self.list.len()
+                    ));
+                    ui.horizontal(|ui| {
+                        if ui.button("Delete everything").clicked() {
+                            intents.push(Intent::ClearAll);
+                            self.confirm_clear = false;
+                        }
+                        if ui.button("Cancel").clicked() {
+                            self.confirm_clear = false;
+                        }
+                    });
+                });
+            self.confirm_clear &= open;
+        }
+        if self.show_settings {
+            let mut open = true;
+            egui::Window::new("Settings")
+                .open(&mut open)
+                .show(ctx, |ui| self.settings_ui(ui, intents));
+            self.show_settings = open;
+        }
+    }
+
+    fn settings_ui(&mut self, ui: &mut egui::Ui, intents: &mut Vec<Intent>) {
+        egui::Grid::new("settings-grid")
+            .num_columns(2)
+            .spacing([12.0, 6.0])
+            .show(ui, |ui| {
+                ui.label("Data folder");
+                ui.label(egui::RichText::new(&self.data_dir).monospace());
+                ui.end_row();
+                ui.label("Bind address");
+                let mut bind = self.settings.bind.to_string();
+                if ui.text_edit_singleline(&mut bind).changed()
+                    && let Ok(addr) = bind.trim().parse()
+                {
+                    self.settings.bind = addr;
+                }
+                ui.end_row();
+                ui.label("Body cap (bytes)");
+                ui.add(
+                    egui::DragValue::new(&mut self.settings.max_body_bytes)
+                        .range(1024..=1usize << 31)
+                        .speed(1024),
+                );
+                ui.end_row();
+                ui.label("Start receiver on launch");
+                ui.checkbox(&mut self.settings.listen_on_start, "");
+                ui.end_row();
+            });
+        if !self.settings.bind.is_loopback() {
+            ui.colored_label(
+                crate::ui::palette::WARN,
+                "A non-loopback address exposes the receiver to your network.",
+            );
+        }
+        if ui.button("Apply and restart receiver").clicked() {
+            intents.push(Intent::StartReceiver);
+        }
+    }
+}
+
+impl eframe::App for HookscopeApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain_events(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        let dark = self.settings.theme == ThemeChoice::Dark;
+        let theme = if dark {
+            egui::Theme::Dark
+        } else {
+            egui::Theme::Light
+        };
+        if ctx.theme() != theme {
+            ctx.set_theme(theme);
+        }
+        let mut intents = Vec::new();
+
+        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui, &mut intents));
+        egui::Panel::top("status").show(ui, |ui| {
+            status_bar_ui(
+                ui,
+                &mut StatusBar {
+                    receiver: &self.receiver,
+                    captures: self.list.len(),
+                    port_text: &mut self.port_text,
+                    follow_tail: &mut self.settings.follow_tail,
+                    exposed: !self.settings.bind.is_loopback(),
+                },
+                &mut intents,
+            );
+        });
+        if let Some((text, is_error)) = &self.message {
+            let color = if *is_error {
+                crate::ui::palette::ERROR
+            } else {
+                ui.visuals().weak_text_color()
+            };
+            let text = text.clone();
+            egui::Panel::bottom("message").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.colored_label(color, text);
+                    if ui.small_button("Dismiss").clicked() {
+                        self.message = None;
+                    }
+                });
+            });
+        }
+        let input = DetailInput {
+            capture: self.detail.as_deref(),
+            loading: self.detail_loading,
+            code: None,
+        };
+        let wanted_key = |pane: Pane, id: CaptureId| RenderKey { id, pane, dark };
+        let current_code = self.detail.as_ref().and_then(|c| {
+            let pane = match self.detail_view.tab {
+                crate::ui::detail::DetailTab::Body => Pane::Body(self.detail_view.body_mode),
+                crate::ui::detail::DetailTab::Raw => Pane::Raw,
+                crate::ui::detail::DetailTab::Response => Pane::Response,
+                _ => return None,
+            };
+            self.rendered.get(&wanted_key(pane, c.id))
+        });
+        let input = DetailInput {
+            code: current_code,
+            ..input
+        };
+        let mut wanted = None;
+        let detail_panel = match self.settings.layout {
+            DetailLayout::Right => egui::Panel::right("detail").resizable(true).default_size(520.0),
+            DetailLayout::Bottom => egui::Panel::bottom("detail").resizable(true).default_size(360.0),
+        };
+        detail_panel.show(ui, |ui| {
+            wanted = detail_ui(ui, &input, &mut self.detail_view, &mut intents);
+        });
+        let scroll = if self.scroll_to_tail && !self.list.is_empty() {
+            self.scroll_to_tail = false;
+            ScrollTo::Row(self.list.len() - 1)
+        } else {
+            ScrollTo::None
+        };
+        let mut visible = 0..0;
+        egui::CentralPanel::default().show(ui, |ui| {
+            visible = request_list_ui(ui, &self.list, self.selected, scroll, &mut intents);
+        });
+        self.dialogs_ui(&ctx, &mut intents);
+
+        let missing = self.list.missing_around(visible);
+        if !missing.is_empty() {
+            self.send(Command::LoadSummaries(missing));
+        }
+        if let Some(pane) = wanted {
+            self.request_render(pane, dark);
+        }
+        for intent in intents {
+            self.handle(&ctx, intent);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+    }
+}

@@ -1,0 +1,65 @@
+//! What eframe saves between runs. Nothing secret ever goes here.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use serde::{Deserialize, Serialize};
+
+use crate::server::{DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT};
+
+/// eframe storage key.
+pub const SETTINGS_KEY: &str = "hookscope.settings";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ThemeChoice {
+    #[default]
+    Dark,
+    Light,
+}
+
+/// Where the detail pane sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum DetailLayout {
+    #[default]
+    Right,
+    Bottom,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub port: u16,
+    pub bind: IpAddr,
+    pub max_body_bytes: usize,
+    pub theme: ThemeChoice,
+    pub layout: DetailLayout,
+    pub follow_tail: bool,
+    /// Start the receiver when the window opens.
+    pub listen_on_start: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            port: DEFAULT_PORT,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            theme: ThemeChoice::Dark,
+            layout: DetailLayout::Right,
+            follow_tail: true,
+            listen_on_start: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_or_partial_settings_fill_in_defaults() {
+        let s: Settings = serde_json::from_str(r#"{"port": 9000, "unknown": 1}"#).unwrap();
+        assert_eq!(s.port, 9000);
+        assert_eq!(s.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+        assert!(s.follow_tail);
+    }
+}

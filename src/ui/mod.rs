@@ -1,0 +1,61 @@
+//! egui only: panels and widgets as `*_ui` functions. No tokio, no rusqlite, no IO: user
+//! actions come back as [`Intent`]s for the app to carry out.
+
+pub mod code_view;
+pub mod detail;
+pub mod highlight;
+pub mod list;
+pub mod list_model;
+pub mod status_bar;
+
+use crate::capture::CaptureId;
+
+/// What the user asked for in this frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    Select(CaptureId),
+    StartReceiver,
+    StopReceiver,
+    /// Restart the receiver on this port.
+    ChangePort(u16),
+    ClearAll,
+    Delete(Vec<CaptureId>),
+    CopyText(String),
+}
+
+/// Colours used for statuses and methods, readable on both themes.
+pub mod palette {
+    use egui::Color32;
+
+    pub fn status(code: Option<u16>) -> Color32 {
+        match code {
+            Some(200..=299) => Color32::from_rgb(0x3f, 0xb9, 0x50),
+            Some(300..=399) => Color32::from_rgb(0x58, 0xa6, 0xff),
+            Some(400..=499) => Color32::from_rgb(0xd2, 0x99, 0x22),
+            Some(_) => Color32::from_rgb(0xf8, 0x51, 0x49),
+            None => Color32::GRAY,
+        }
+    }
+
+    pub fn method(m: &str) -> Color32 {
+        match m {
+            "GET" => Color32::from_rgb(0x58, 0xa6, 0xff),
+            "POST" => Color32::from_rgb(0x3f, 0xb9, 0x50),
+            "PUT" | "PATCH" => Color32::from_rgb(0xd2, 0x99, 0x22),
+            "DELETE" => Color32::from_rgb(0xf8, 0x51, 0x49),
+            _ => Color32::from_rgb(0xa3, 0x71, 0xf7),
+        }
+    }
+
+    pub const WARN: Color32 = Color32::from_rgb(0xd2, 0x99, 0x22);
+    pub const ERROR: Color32 = Color32::from_rgb(0xf8, 0x51, 0x49);
+}
+
+/// Local time of a capture, `HH:MM:SS.mmm`.
+pub fn short_time(us: i64) -> String {
+    let Ok(ts) = jiff::Timestamp::from_microsecond(us) else {
+        return "—".into();
+    };
+    let zoned = ts.to_zoned(jiff::tz::TimeZone::system());
+    zoned.strftime("%H:%M:%S%.3f").to_string()
+}

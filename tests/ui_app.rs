@@ -1,0 +1,130 @@
+//! The real app, fed by a fake background: a new capture appears as a row, clicking it loads
+//! and shows its detail, and the window goes idle afterwards.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // tests: a panic is a failed test
+
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use hookscope::app::HookscopeApp;
+use hookscope::app::backend::{EventSink, detached};
+use hookscope::app::messages::{AppEvent, Command};
+use hookscope::app::render::Renderer;
+use hookscope::app::settings::Settings;
+use hookscope::capture::{Capture, CaptureId, HeaderList, ResponseSent, Summary};
+
+fn capture() -> Capture {
+    Capture {
+        id: CaptureId(41),
+        received_at_us: 1_760_000_000_000_000,
+        method: "POST".into(),
+        path: "/hooks/smtm".into(),
+        query: None,
+        http_version: "HTTP/1.1".into(),
+        remote_addr: Some("127.0.0.1:50000".into()),
+        headers: HeaderList::from_pairs([
+            ("Content-Type", "application/json"),
+            ("X-SMTM-Event", "task.completed"),
+        ]),
+        body: br#"{"event":"task.completed","data":{"task_id":"T-1001"}}"#.to_vec(),
+        body_len: 55,
+        response: Some(ResponseSent::default_ok()),
+        ..Capture::default()
+    }
+}
+
+/// Collect the commands the app sent so far.
+fn commands(rx: &Receiver<Command>) -> Vec<Command> {
+    rx.try_iter().collect()
+}
+
+/// Step the harness until `label` (substring) shows up, or fail after a few seconds.
+fn step_until(harness: &mut Harness<'_, HookscopeApp>, label: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while harness.query_by_label_contains(label).is_none() {
+        assert!(Instant::now() < deadline, "`{label}` never appeared");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn new_app() -> (Harness<'static, HookscopeApp>, Receiver<Command>, EventSink) {
+    let (channels, command_rx, sink) = detached(256);
+    let renderer = Renderer::start(sink.clone()).expect("start the renderer");
+    let settings = Settings {
+        listen_on_start: false,
+        ..Settings::default()
+    };
+    let harness = Harness::builder()
+        .with_size([1200.0, 700.0])
+        .build_eframe(move |_cc| {
+            HookscopeApp::new(settings, channels, Some(renderer), "/tmp/hookscope-test".into())
+        });
+    (harness, command_rx, sink)
+}
+
+#[test]
+fn new_capture_appears_live_and_opens_its_detail() {
+    let (mut harness, command_rx, sink) = new_app();
+    // The history is loading: a spinner animates until the ids arrive.
+    harness.step();
+    assert_eq!(
+        commands(&command_rx),
+        vec![Command::LoadIds],
+        "the history is requested at start"
+    );
+    sink.send(AppEvent::Ids(Vec::new()));
+    harness.run();
+    harness.get_by_label("No requests yet");
+
+    // A capture committed by the writer arrives.
+    let c = capture();
+    sink.send(AppEvent::Inserted(vec![Summary::of(&c)]));
+    harness.run();
+    harness.get_by_label("/hooks/smtm");
+    harness.get_by_label("1 captures");
+
+    // Clicking the row asks for the full record...
+    harness.get_by_label("/hooks/smtm").click();
+    // The detail is loading (spinner) until the background answers.
+    harness.step();
+    harness.step();
+    assert!(commands(&command_rx).contains(&Command::LoadDetail(CaptureId(41))));
+    // ...and shows it once the background answers, with the pretty-printed body.
+    sink.send(AppEvent::Detail(Box::new(c)));
+    step_until(&mut harness, "\"task_id\": \"T-1001\"");
+
+    harness.get_by_label("Headers").click();
+    harness.run();
+    harness.get_by_label("X-SMTM-Event");
+    harness.get_by_label("task.completed");
+
+    // Nothing left to do: the window must stop repainting.
+    harness.run();
+}
+
+#[test]
+fn port_in_use_is_shown_with_a_way_to_pick_another() {
+    let (mut harness, command_rx, sink) = new_app();
+    harness.step();
+    sink.send(AppEvent::Ids(Vec::new()));
+    sink.send(AppEvent::ReceiverFailed {
+        message: "127.0.0.1:8787 is already in use; choose another port".into(),
+    });
+    harness.run();
+    harness.get_by_label_contains("already in use");
+    let _ = commands(&command_rx);
+    // Retry is offered; the port field takes another port.
+    harness.get_by_label("Retry");
+    harness.get_by_label("Apply").click();
+    // The receiver is starting again (a spinner shows until the background answers).
+    harness.step();
+    harness.step();
+    let sent = commands(&command_rx);
+    assert!(
+        sent.iter()
+            .any(|c| matches!(c, Command::StartReceiver { port: 8787, .. })),
+        "apply restarts the receiver: {sent:?}"
+    );
+}
