@@ -44,6 +44,54 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX captures_resource ON captures(resource_key, payload_ts_us) WHERE resource_key IS NOT NULL;
     CREATE INDEX captures_received ON captures(received_at_us);
     ",
+    // 2: signing profiles, outgoing attempts, test-event deliveries, small key/value settings
+    r"
+    CREATE TABLE profiles (
+        id              INTEGER PRIMARY KEY,
+        name            TEXT NOT NULL UNIQUE,
+        path_pattern    TEXT NOT NULL,
+        scheme          TEXT NOT NULL,
+        secret          TEXT NOT NULL,
+        tolerance_secs  INTEGER,
+        created_at_us   INTEGER NOT NULL
+    );
+    CREATE TABLE attempts (
+        id               INTEGER PRIMARY KEY,
+        capture_id       INTEGER REFERENCES captures(id) ON DELETE CASCADE,
+        delivery_id      TEXT,
+        kind             TEXT NOT NULL,
+        attempt          INTEGER NOT NULL DEFAULT 1,
+        target           TEXT NOT NULL,
+        started_at_us    INTEGER NOT NULL,
+        method           TEXT NOT NULL,
+        request_headers  BLOB NOT NULL,
+        request_body     BLOB NOT NULL,
+        status           INTEGER,
+        response_headers BLOB,
+        response_body    BLOB,
+        latency_us       INTEGER,
+        error            TEXT
+    );
+    CREATE INDEX attempts_capture ON attempts(capture_id) WHERE capture_id IS NOT NULL;
+    CREATE INDEX attempts_delivery ON attempts(delivery_id) WHERE delivery_id IS NOT NULL;
+    CREATE TABLE deliveries (
+        id              INTEGER PRIMARY KEY,
+        delivery_id     TEXT NOT NULL,
+        target          TEXT NOT NULL,
+        provider        TEXT,
+        event           TEXT,
+        created_at_us   INTEGER NOT NULL,
+        state           TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        last_status     INTEGER,
+        finished_at_us  INTEGER
+    );
+    CREATE INDEX deliveries_target ON deliveries(target, created_at_us);
+    CREATE TABLE kv (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
+    ",
 ];
 
 /// Newest schema version this build understands.
@@ -75,11 +123,14 @@ pub fn check(conn: &Connection) -> Result<i64, StoreError> {
 
 /// Bring the schema up to [`SCHEMA_VERSION`], one transaction per step.
 pub fn migrate(conn: &mut Connection, from: i64) -> Result<(), StoreError> {
-    for (i, sql) in MIGRATIONS
-        .iter()
-        .enumerate()
-        .skip(usize::try_from(from).unwrap_or(0))
-    {
+    migrate_to(conn, from, SCHEMA_VERSION)
+}
+
+/// Apply the migrations from version `from` up to version `to`.
+pub fn migrate_to(conn: &mut Connection, from: i64, to: i64) -> Result<(), StoreError> {
+    let from = usize::try_from(from).unwrap_or(0);
+    let to = usize::try_from(to).unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(to).skip(from) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;

@@ -134,3 +134,25 @@ fn subscribers_hear_committed_batches_with_ids() {
     drop(rt);
     writer.shutdown();
 }
+
+#[test]
+fn version_one_database_migrates_and_keeps_captures() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE);
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        schema::migrate_to(&mut conn, 0, 1).unwrap();
+        super::rows::insert(&conn, &capture(1)).unwrap();
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, 1);
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let conn = store.connect_ro().unwrap();
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(v, schema::SCHEMA_VERSION);
+    let profiles: i64 = conn
+        .query_row("SELECT count(*) FROM profiles", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(profiles, 0, "the profiles table exists after migrating");
+    assert_eq!(store.reader().unwrap().count().unwrap(), 1, "captures are kept");
+}
