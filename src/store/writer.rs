@@ -33,6 +33,20 @@ pub enum StoreEvent {
 /// transaction that stores it.
 pub trait Analyzer: Send {
     fn analyze(&mut self, conn: &Connection, capture: &mut Capture);
+
+    /// Reload what the analysis depends on (signing profiles) after it changed.
+    fn refresh(&mut self, _conn: &Connection) {}
+
+    /// Recompute the stored signature verdict of up to `limit` captures with id above `after`;
+    /// returns the last id handled (`None`: nothing left).
+    fn reverify(
+        &mut self,
+        _conn: &Connection,
+        _after: CaptureId,
+        _limit: usize,
+    ) -> Result<Option<CaptureId>, String> {
+        Ok(None)
+    }
 }
 
 /// An analyzer that leaves captures as they are.
@@ -189,6 +203,41 @@ impl WriterHandle {
         .await
     }
 
+    /// Reload the analyzer's inputs (profiles) and recompute every stored verdict, a chunk per
+    /// writer call so ingest goes on in between. Subscribers hear `Changed` at the end.
+    pub async fn reverify_all(&self) -> Result<(), StoreError> {
+        self.call(|conn, analyzer| {
+            analyzer.refresh(conn);
+            Ok(())
+        })
+        .await?;
+        let mut after = CaptureId(0);
+        while let Some(last) = self
+            .call(move |conn, analyzer| reverify_in_tx(conn, analyzer, after))
+            .await?
+        {
+            after = last;
+        }
+        self.notify_changed();
+        Ok(())
+    }
+
+    /// [`Self::reverify_all`] for threads outside the runtime (CLI, tests).
+    pub fn reverify_all_blocking(&self) -> Result<(), StoreError> {
+        self.call_blocking(|conn, analyzer| {
+            analyzer.refresh(conn);
+            Ok(())
+        })?;
+        let mut after = CaptureId(0);
+        while let Some(last) =
+            self.call_blocking(move |conn, analyzer| reverify_in_tx(conn, analyzer, after))?
+        {
+            after = last;
+        }
+        self.notify_changed();
+        Ok(())
+    }
+
     /// Drop every subscription: subscribers see their channel end.
     pub fn close_subscribers(&self) {
         match self.subs.lock() {
@@ -218,6 +267,19 @@ impl WriterHandle {
         }
         Subscriber { events, gap }
     }
+}
+
+fn reverify_in_tx(
+    conn: &mut Connection,
+    analyzer: &mut dyn Analyzer,
+    after: CaptureId,
+) -> Result<Option<CaptureId>, StoreError> {
+    let tx = conn.transaction()?;
+    let last = analyzer
+        .reverify(&tx, after, super::analysis::REVERIFY_CHUNK)
+        .map_err(StoreError::Write)?;
+    tx.commit()?;
+    Ok(last)
 }
 
 fn publish(subs: &Subscriptions, event: &StoreEvent) {
