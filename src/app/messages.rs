@@ -3,6 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::capture::{Capture, CaptureId, Summary};
+use crate::signature::{Evaluation, Profile, Scheme, Verification};
 
 /// What the UI asks for. Sent with `try_send`; the UI never waits for an answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +20,21 @@ pub enum Command {
     LoadDetail(CaptureId),
     Delete(Vec<CaptureId>),
     ClearAll,
+    /// Read the signing profiles.
+    LoadProfiles,
+    /// Add a profile, or replace the one named `replace`; stored verdicts are then recomputed.
+    SaveProfile {
+        profile: Box<Profile>,
+        replace: Option<String>,
+    },
+    RemoveProfile(String),
+    /// Try a secret on a capture without saving it.
+    VerifyWith {
+        id: CaptureId,
+        scheme: Scheme,
+        secret: String,
+        tolerance_secs: Option<u64>,
+    },
 }
 
 /// What comes back, drained by `App::logic` within a time budget.
@@ -44,4 +60,18 @@ pub enum AppEvent {
     Rendered(Box<(crate::ui::detail::RenderKey, crate::ui::code_view::CodeText)>),
     /// Something failed; shown in the status line.
     Error(String),
+    /// Something worked; shown in the status line.
+    Info(String),
+    /// Every signing profile (secrets included: they stay in memory, never in settings).
+    Profiles(Vec<Profile>),
+    /// The full signature verdict of a capture (expected vs received, skew), computed off the UI thread.
+    SignatureDetail {
+        id: CaptureId,
+        evaluation: Box<Evaluation>,
+    },
+    /// The answer to [`Command::VerifyWith`].
+    VerifyResult {
+        id: CaptureId,
+        verification: Box<Verification>,
+    },
 }

@@ -2,7 +2,9 @@
 //! detection), the `"test": true` flag, and the resource and payload timestamp an ordering check
 //! compares. Pure: headers and body bytes in, facts out.
 
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::HeaderList;
 
@@ -31,29 +33,6 @@ const EVENT_HEADERS: [&str; 5] = [
     "Twitch-Eventsub-Subscription-Type",
 ];
 
-/// Body fields holding the payload timestamp, in the order providers use them.
-const TIMESTAMP_FIELDS: [&str; 6] = [
-    "timestamp",
-    "created",
-    "occurred_at",
-    "event_ts",
-    "created_at",
-    "event_time",
-];
-
-/// Body paths naming the resource an event is about.
-const RESOURCE_PATHS: [&[&str]; 9] = [
-    &["data", "object", "id"],
-    &["data", "task_id"],
-    &["data", "repair_request_id"],
-    &["data", "shutdown_id"],
-    &["data", "workorder_id"],
-    &["data", "work_order_id"],
-    &["data", "user_id"],
-    &["data", "id"],
-    &["resource", "id"],
-];
-
 /// What a request says about the delivery it belongs to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeliveryFacts {
@@ -69,10 +48,74 @@ pub struct DeliveryFacts {
     pub payload_ts_us: Option<i64>,
 }
 
+/// The top-level fields delivery facts come from, borrowed from the body without building a
+/// tree of the whole document (this runs for every request, on the ingest path).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Top<'a> {
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    object: Option<&'a RawValue>,
+    #[serde(borrow)]
+    test: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event: Option<&'a RawValue>,
+    #[serde(borrow, rename = "type")]
+    kind: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event_type: Option<&'a RawValue>,
+    #[serde(borrow, rename = "eventType")]
+    event_type_camel: Option<&'a RawValue>,
+    #[serde(borrow)]
+    topic: Option<&'a RawValue>,
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
+    #[serde(borrow)]
+    created: Option<&'a RawValue>,
+    #[serde(borrow)]
+    occurred_at: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event_ts: Option<&'a RawValue>,
+    #[serde(borrow)]
+    created_at: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event_time: Option<&'a RawValue>,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+    #[serde(borrow)]
+    resource: Option<&'a RawValue>,
+}
+
+impl<'a> Top<'a> {
+    fn timestamps(&self) -> [Option<&'a RawValue>; 6] {
+        [
+            self.timestamp,
+            self.created,
+            self.occurred_at,
+            self.event_ts,
+            self.created_at,
+            self.event_time,
+        ]
+    }
+}
+
+/// A JSON string value.
+fn raw_str(raw: Option<&RawValue>) -> Option<String> {
+    let text = raw?.get();
+    text.starts_with('"')
+        .then(|| serde_json::from_str::<String>(text).ok())
+        .flatten()
+}
+
+/// A small JSON value (a scalar or a short object), parsed on demand.
+fn raw_value(raw: Option<&RawValue>) -> Option<Value> {
+    serde_json::from_str(raw?.get()).ok()
+}
+
 /// Read the delivery facts of a request. `provider` names the provider or scheme when known
 /// (it namespaces body-derived ids); `None` means generic.
 pub fn delivery_facts(provider: Option<&str>, headers: &HeaderList, body: &[u8]) -> DeliveryFacts {
-    let json = parse_object(body);
     let mut facts = DeliveryFacts {
         event: EVENT_HEADERS
             .iter()
@@ -83,69 +126,129 @@ pub fn delivery_facts(provider: Option<&str>, headers: &HeaderList, body: &[u8])
             .find_map(|(h, ns)| headers.get(h).map(|v| format!("{ns}:{}", v.trim()))),
         ..DeliveryFacts::default()
     };
-    let Some(obj) = json.as_ref().and_then(Value::as_object) else {
+    let Some(top) = parse_top(body) else {
         return facts;
     };
-    facts.test = obj.get("test") == Some(&Value::Bool(true));
+    facts.test = top.test.is_some_and(|t| t.get() == "true");
     if facts.event.is_none() {
-        facts.event = ["event", "type", "event_type", "eventType", "topic"]
-            .iter()
-            .find_map(|k| obj.get(*k).and_then(Value::as_str))
-            .or_else(|| {
-                obj.get("event")
-                    .and_then(|e| e.get("type"))
-                    .and_then(Value::as_str)
-            })
-            .map(str::to_string);
+        facts.event = [
+            top.event,
+            top.kind,
+            top.event_type,
+            top.event_type_camel,
+            top.topic,
+        ]
+        .into_iter()
+        .find_map(raw_str)
+        .or_else(|| nested_str(top.event, &["type"]));
     }
     let ns = provider.unwrap_or("generic");
-    if facts.delivery_id.is_none() && is_stripe_event(headers, obj) {
-        facts.delivery_id = obj
-            .get("id")
-            .and_then(Value::as_str)
-            .map(|id| format!("stripe:{id}"));
+    if facts.delivery_id.is_none() && is_stripe_event(headers, &top) {
+        facts.delivery_id = raw_str(top.id).map(|id| format!("stripe:{id}"));
     }
-    let json = json.as_ref().unwrap_or(&Value::Null);
-    facts.resource_key = RESOURCE_PATHS
-        .iter()
-        .find_map(|path| scalar_at(json, path))
-        .map(|id| format!("{ns}:{id}"));
-    facts.payload_ts_us = TIMESTAMP_FIELDS
-        .iter()
-        .find_map(|k| obj.get(*k).and_then(timestamp_us))
+    facts.resource_key = resource_id(&top).map(|id| format!("{ns}:{id}"));
+    facts.payload_ts_us = top
+        .timestamps()
+        .into_iter()
+        .find_map(|raw| raw_value(raw).as_ref().and_then(timestamp_us))
         .or_else(|| {
-            json.get("event")
-                .and_then(|e| e.get("event_ts"))
+            nested_value(top.event, &["event_ts"])
+                .as_ref()
                 .and_then(timestamp_us)
         });
     facts
 }
 
-fn parse_object(body: &[u8]) -> Option<Value> {
-    if body.len() > MAX_PARSE_BYTES
-        || body
-            .first()
-            .is_none_or(|b| !b.is_ascii_whitespace() && *b != b'{')
-    {
+fn parse_top(body: &[u8]) -> Option<Top<'_>> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
+    if body.len() > MAX_PARSE_BYTES || *first != b'{' {
         return None;
     }
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .filter(Value::is_object)
+    serde_json::from_slice::<Top<'_>>(body).ok()
 }
 
 /// A Stripe event body: `{"id": "evt_…", "object": "event", …}` or signed with `Stripe-Signature`.
-fn is_stripe_event(headers: &HeaderList, obj: &serde_json::Map<String, Value>) -> bool {
-    headers.contains("Stripe-Signature") || obj.get("object").and_then(Value::as_str) == Some("event")
+fn is_stripe_event(headers: &HeaderList, top: &Top<'_>) -> bool {
+    headers.contains("Stripe-Signature") || raw_str(top.object).as_deref() == Some("event")
 }
 
-fn scalar_at(json: &Value, path: &[&str]) -> Option<String> {
-    let mut v = json;
-    for key in path {
-        v = v.get(*key)?;
+/// The value at `path` inside a (nested) object field, when it is small enough to matter.
+fn nested_value(raw: Option<&RawValue>, path: &[&str]) -> Option<Value> {
+    let raw = raw?.get();
+    if !raw.starts_with('{') {
+        return None;
     }
-    match v {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
+    let mut v: Value = serde_json::from_str(raw).ok()?;
+    for key in path {
+        v = v.get_mut(*key)?.take();
+    }
+    Some(v)
+}
+
+fn nested_str(raw: Option<&RawValue>, path: &[&str]) -> Option<String> {
+    match nested_value(raw, path)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// The resource an event is about: `data.object.id`, `data.task_id`, …, `data.id`, `resource.id`.
+fn resource_id(top: &Top<'_>) -> Option<String> {
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct Data<'a> {
+        #[serde(borrow)]
+        object: Option<&'a RawValue>,
+        #[serde(borrow)]
+        task_id: Option<&'a RawValue>,
+        #[serde(borrow)]
+        repair_request_id: Option<&'a RawValue>,
+        #[serde(borrow)]
+        shutdown_id: Option<&'a RawValue>,
+        #[serde(borrow)]
+        workorder_id: Option<&'a RawValue>,
+        #[serde(borrow)]
+        work_order_id: Option<&'a RawValue>,
+        #[serde(borrow)]
+        user_id: Option<&'a RawValue>,
+        #[serde(borrow)]
+        id: Option<&'a RawValue>,
+    }
+    let data = top
+        .data
+        .filter(|d| d.get().starts_with('{'))
+        .and_then(|d| serde_json::from_str::<Data<'_>>(d.get()).ok())
+        .unwrap_or_default();
+    let object_id = data
+        .object
+        .filter(|o| o.get().starts_with('{'))
+        .and_then(|o| serde_json::from_str::<Data<'_>>(o.get()).ok())
+        .and_then(|o| scalar(o.id));
+    object_id
+        .or_else(|| {
+            [
+                data.task_id,
+                data.repair_request_id,
+                data.shutdown_id,
+                data.workorder_id,
+                data.work_order_id,
+            ]
+            .into_iter()
+            .chain([data.user_id, data.id])
+            .find_map(scalar)
+        })
+        .or_else(|| {
+            top.resource
+                .filter(|r| r.get().starts_with('{'))
+                .and_then(|r| serde_json::from_str::<Data<'_>>(r.get()).ok())
+                .and_then(|r| scalar(r.id))
+        })
+}
+
+/// A non-empty string or a number, as text.
+fn scalar(raw: Option<&RawValue>) -> Option<String> {
+    match raw_value(raw)? {
+        Value::String(s) if !s.is_empty() => Some(s),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }

@@ -489,7 +489,7 @@ pub fn profile(dir: &Path, command: &ProfileCommand) -> anyhow::Result<ExitCode>
                 secret,
                 tolerance_secs: args.tolerance_secs,
             };
-            crate::store::validate_profile(&p).map_err(usage)?;
+            crate::signature::validate_profile(&p).map_err(usage)?;
             let engine = Engine::open(dir)?;
             let writer = engine.writer();
             let replace = args.replace.then(|| args.name.clone());

@@ -40,7 +40,7 @@ pub use common::js_reserialize;
 pub use detect::detect;
 pub use forensics::diagnose;
 pub use inputs::{SignInputs, inputs_from_headers};
-pub use profile::{Evaluation, Profile, VerdictKind, evaluate, profile_for_path, redact};
+pub use profile::{Evaluation, Profile, VerdictKind, evaluate, profile_for_path, redact, validate_profile};
 
 /// A signature scheme: one of the built-in providers, or a user-defined HMAC recipe.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -74,8 +74,11 @@ impl LiveAnalyzer {
 }
 
 impl Analyzer for LiveAnalyzer {
-    fn analyze(&mut self, conn: &Connection, c: &mut Capture) {
+    fn begin_batch(&mut self, conn: &Connection) {
         self.follow_other_writers(conn);
+    }
+
+    fn analyze(&mut self, conn: &Connection, c: &mut Capture) {
         self.verdict(c);
         let facts = delivery_facts(c.analysis.scheme.as_deref(), &c.headers, &c.body);
         let a = &mut c.analysis;

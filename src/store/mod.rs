@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 pub use analysis::LiveAnalyzer;
-pub use profiles::{get_profile, list_profiles, remove_profile, save_profile, validate_profile};
+pub use profiles::{get_profile, list_profiles, remove_profile, save_profile};
 pub use read::{Reader, Stats, clear, delete};
 pub use writer::{Analyzer, Batch, NoAnalysis, StoreEvent, Subscriber, Writer, WriterHandle};
 

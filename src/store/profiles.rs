@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
 use crate::capture::now_us;
-use crate::signature::{Profile, Scheme};
+use crate::signature::{Profile, Scheme, validate_profile};
 
 fn scheme_text(scheme: &Scheme) -> Result<String, StoreError> {
     serde_json::to_string(scheme).map_err(|e| StoreError::Write(format!("cannot store the scheme: {e}")))
@@ -40,34 +40,6 @@ pub fn get_profile(conn: &Connection, name: &str) -> Result<Option<Profile>, Sto
         "SELECT name, path_pattern, scheme, secret, tolerance_secs FROM profiles WHERE name = ?1",
     )?;
     Ok(stmt.query_row([name], profile_from_row).optional()?)
-}
-
-/// Check a profile before it is stored.
-pub fn validate_profile(p: &Profile) -> Result<(), String> {
-    if p.name.trim().is_empty() {
-        return Err("the profile needs a name".into());
-    }
-    if p.path_pattern.trim().is_empty() {
-        return Err("the profile needs a path pattern (`*` for every path)".into());
-    }
-    if let Err(e) = globset::Glob::new(&p.path_pattern) {
-        return Err(format!(
-            "the path pattern {:?} is not a valid glob: {e}",
-            p.path_pattern
-        ));
-    }
-    if p.secret.is_empty() {
-        return Err("the profile needs a secret".into());
-    }
-    if let Scheme::Custom(c) = &p.scheme {
-        if c.header.trim().is_empty() {
-            return Err("a custom scheme needs the signature header's name".into());
-        }
-        if c.template.is_empty() {
-            return Err("a custom scheme needs a signed-message template such as {body}".into());
-        }
-    }
-    Ok(())
 }
 
 /// Add a profile, or replace the one called `replace` (which may be the same name).
