@@ -79,6 +79,10 @@ impl Backend {
         runtime: tokio::runtime::Handle,
         wake: Waker,
     ) -> std::io::Result<(Self, Channels)> {
+        let exports_dir = store
+            .path()
+            .parent()
+            .map_or_else(std::path::PathBuf::new, |d| d.join("exports"));
         let (commands, command_rx) = sync_channel::<Command>(1024);
         let (tx, events) = sync_channel::<AppEvent>(1024);
         let gap = Arc::new(AtomicBool::new(false));
@@ -118,6 +122,7 @@ impl Backend {
                     runtime,
                     server: None,
                     sink: worker_sink,
+                    exports_dir,
                 };
                 while let Ok(cmd) = command_rx.recv() {
                     state.handle(cmd);
@@ -165,6 +170,8 @@ struct Worker {
     runtime: tokio::runtime::Handle,
     server: Option<ServerHandle>,
     sink: EventSink,
+    /// Where "copy as curl" writes bodies that cannot go inline.
+    exports_dir: std::path::PathBuf,
 }
 
 impl Worker {
@@ -240,6 +247,14 @@ impl Worker {
                 self.after_change(result.map(|_| ()), "cannot clear the history");
             }
             Command::LoadProfiles => self.send_profiles(),
+            Command::Import(source) => {
+                super::files::import_source(&self.runtime, &self.writer, &self.sink, source);
+            }
+            Command::Export { kind, ids, path } => {
+                super::files::export(&self.reader, &self.sink, kind, ids, &path);
+            }
+            Command::CopyCurl(id) => super::files::copy_curl(&self.reader, &self.sink, id, &self.exports_dir),
+            Command::Diff { left, right } => super::files::diff(&self.reader, &self.sink, left, right),
             Command::SaveProfile { profile, replace } => {
                 let name = profile.name.clone();
                 let saved = self.writer.call_blocking(move |conn, _| {

@@ -2,8 +2,11 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use crate::capture::{Capture, CaptureId, Summary};
+use std::path::PathBuf;
+
+use crate::capture::{Capture, CaptureDiff, CaptureId, Summary};
 use crate::signature::{Evaluation, Profile, Scheme, Verification};
+use crate::ui::transfer::{ExportKind, ImportSource};
 
 /// What the UI asks for. Sent with `try_send`; the UI never waits for an answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +37,17 @@ pub enum Command {
         scheme: Scheme,
         secret: String,
         tolerance_secs: Option<u64>,
+    },
+    Import(ImportSource),
+    Export {
+        kind: ExportKind,
+        ids: Option<Vec<CaptureId>>,
+        path: PathBuf,
+    },
+    CopyCurl(CaptureId),
+    Diff {
+        left: CaptureId,
+        right: CaptureId,
     },
 }
 
@@ -73,5 +87,19 @@ pub enum AppEvent {
     VerifyResult {
         id: CaptureId,
         verification: Box<Verification>,
+    },
+    /// An import committed these captures.
+    Imported(Vec<CaptureId>),
+    /// An import was refused; nothing was stored.
+    ImportFailed(String),
+    /// Text for the clipboard, and what to say about it.
+    Clipboard {
+        text: String,
+        note: String,
+    },
+    Diffed {
+        left: CaptureId,
+        right: CaptureId,
+        diff: Box<CaptureDiff>,
     },
 }

@@ -2,6 +2,7 @@
 //! commands for the background. The UI thread never does IO.
 
 pub mod backend;
+mod files;
 pub mod messages;
 pub mod render;
 pub mod settings;
@@ -23,10 +24,12 @@ use crate::capture::{Capture, CaptureId};
 use crate::ui::Intent;
 use crate::ui::code_view::CodeText;
 use crate::ui::detail::{DetailInput, DetailView, Pane, RenderKey, detail_ui};
+use crate::ui::diff::{DiffView, diff_window};
 use crate::ui::list::{ScrollTo, request_list_ui};
 use crate::ui::list_model::ListModel;
 use crate::ui::profiles::{ProfilesView, profiles_window};
 use crate::ui::status_bar::{ReceiverStatus, StatusBar, status_bar_ui};
+use crate::ui::transfer::{TransferView, transfer_windows};
 
 /// Longest time one frame spends draining background events.
 const DRAIN_BUDGET: Duration = Duration::from_millis(4);
@@ -67,6 +70,10 @@ pub struct HookscopeApp {
     profiles_view: ProfilesView,
     /// The full signature verdict of the selected capture.
     evaluation: Option<(CaptureId, crate::signature::Evaluation)>,
+    transfer: TransferView,
+    diff: DiffView,
+    /// Text to put on the clipboard in the next frame (prepared in the background).
+    clipboard: Option<String>,
 }
 
 impl HookscopeApp {
@@ -94,6 +101,9 @@ impl HookscopeApp {
             profiles: Vec::new(),
             profiles_view: ProfilesView::default(),
             evaluation: None,
+            transfer: TransferView::default(),
+            diff: DiffView::default(),
+            clipboard: None,
         };
         app.send(Command::LoadIds);
         app.send(Command::LoadProfiles);
@@ -205,6 +215,24 @@ impl HookscopeApp {
             AppEvent::VerifyResult { id, verification } => {
                 self.detail_view.verify.result = Some((id, *verification));
             }
+            AppEvent::Imported(ids) => {
+                self.transfer.error = None;
+                self.transfer.import_open = false;
+                self.transfer.import_text.clear();
+                self.message = Some((format!("imported {} captures", ids.len()), false));
+                if let Some(last) = ids.last() {
+                    self.select(*last);
+                }
+            }
+            AppEvent::ImportFailed(message) => {
+                self.transfer.error = Some(message.clone());
+                self.message = Some((message, true));
+            }
+            AppEvent::Clipboard { text, note } => {
+                self.clipboard = Some(text);
+                self.message = Some((note, false));
+            }
+            AppEvent::Diffed { left, right, diff } => self.diff.set_result(left, right, *diff),
         }
     }
 
@@ -267,6 +295,27 @@ impl HookscopeApp {
             Intent::RemoveProfile(name) => {
                 self.profiles_view.revealed.remove(&name);
                 self.send(Command::RemoveProfile(name));
+            }
+            Intent::Import(source) => {
+                self.transfer.error = None;
+                self.send(Command::Import(source));
+            }
+            Intent::Export { kind, ids, path } => {
+                self.transfer.export_open = false;
+                self.send(Command::Export { kind, ids, path });
+            }
+            Intent::CopyCurl(id) => self.send(Command::CopyCurl(id)),
+            Intent::MarkForDiff(id) => {
+                self.diff.marked = Some(id);
+                self.message = Some((
+                    format!("#{id} marked: select another request and press Diff"),
+                    false,
+                ));
+            }
+            Intent::Diff { left, right } => {
+                self.diff.open = true;
+                self.diff.result = None;
+                self.send(Command::Diff { left, right });
             }
         }
     }
@@ -344,6 +393,17 @@ impl HookscopeApp {
                 };
             }
             if ui
+                .button("Import…")
+                .on_hover_text("HAR, NDJSON, a curl command or a raw HTTP request")
+                .clicked()
+            {
+                self.transfer.import_open = true;
+            }
+            if ui.button("Export…").on_hover_text("HAR 1.2 or NDJSON").clicked() {
+                self.transfer.export_open = true;
+            }
+            ui.separator();
+            if ui
                 .button("Profiles…")
                 .on_hover_text("Signing profiles: path pattern → scheme + secret")
                 .clicked()
@@ -380,6 +440,10 @@ impl HookscopeApp {
                     });
                 });
             self.confirm_clear &= open;
+        }
+        transfer_windows(ctx, &mut self.transfer, self.selected, intents);
+        if self.diff.open {
+            diff_window(ctx, &mut self.diff);
         }
         if self.profiles_view.open {
             profiles_window(ctx, &mut self.profiles_view, &self.profiles, intents);
@@ -449,6 +513,9 @@ impl eframe::App for HookscopeApp {
             ctx.set_theme(theme);
         }
         let mut intents = Vec::new();
+        if let Some(text) = self.clipboard.take() {
+            ctx.copy_text(text);
+        }
 
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui, &mut intents));
         egui::Panel::top("status").show(ui, |ui| {
@@ -484,6 +551,7 @@ impl eframe::App for HookscopeApp {
             capture: self.detail.as_deref(),
             loading: self.detail_loading,
             code: None,
+            marked: self.diff.marked,
             evaluation: self
                 .evaluation
                 .as_ref()

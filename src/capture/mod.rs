@@ -4,12 +4,14 @@
 
 mod analysis;
 mod delivery;
+mod diff;
 mod headers;
 mod json;
 mod summary;
 
 pub use analysis::{Analysis, Verdict};
 pub use delivery::{DeliveryFacts, delivery_facts, timestamp_us};
+pub use diff::{CaptureDiff, HeaderChange, LineChange, diff_captures, diff_headers};
 pub use summary::Summary;
 
 pub use headers::{Header, HeaderList, decode_header_block, encode_header_block};

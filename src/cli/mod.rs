@@ -1,5 +1,6 @@
 //! Command-line interface: clap definitions and the headless subcommands.
 
+pub mod interchange;
 mod listen;
 mod read;
 pub mod signature;
@@ -48,6 +49,14 @@ pub enum Command {
     Verify(signature::VerifyArgs),
     /// Print the signature headers a provider would add to a request.
     Sign(signature::SignArgs),
+    /// Export captures as HAR 1.2 or NDJSON (secrets are never part of a capture).
+    Export(interchange::ExportArgs),
+    /// Import a HAR or NDJSON file, a curl command or a raw HTTP request; prints the new ids.
+    Import(interchange::ImportArgs),
+    /// Print a curl command that sends a capture's exact bytes again.
+    Curl(interchange::CurlArgs),
+    /// Compare two captures: request line, headers and body.
+    Diff(interchange::DiffArgs),
     /// Manage signing profiles (path pattern → scheme + secret).
     Profile {
         #[command(subcommand)]
@@ -140,6 +149,10 @@ pub fn run(cli: &Cli) -> Option<anyhow::Result<ExitCode>> {
         Command::Show(args) => read::show(&dir, args),
         Command::Stats(args) => read::stats(&dir, args.json),
         Command::Clear => read::clear(&dir),
+        Command::Export(args) => interchange::export(&dir, args),
+        Command::Import(args) => interchange::import_command(&dir, args),
+        Command::Curl(args) => interchange::curl(&dir, args),
+        Command::Diff(args) => interchange::diff(&dir, args),
         Command::Verify(args) => signature::verify(&dir, args),
         Command::Sign(args) => signature::sign_command(&dir, args),
         Command::Profile { command } => signature::profile(&dir, command),

@@ -3,12 +3,14 @@
 
 pub mod code_view;
 pub mod detail;
+pub mod diff;
 pub mod highlight;
 pub mod list;
 pub mod list_model;
 pub mod profiles;
 pub mod signature;
 pub mod status_bar;
+pub mod transfer;
 
 use crate::capture::CaptureId;
 use crate::signature::{Profile, Scheme};
@@ -36,6 +38,19 @@ pub enum Intent {
         replace: Option<String>,
     },
     RemoveProfile(String),
+    Import(transfer::ImportSource),
+    Export {
+        kind: transfer::ExportKind,
+        ids: Option<Vec<CaptureId>>,
+        path: std::path::PathBuf,
+    },
+    CopyCurl(CaptureId),
+    /// Remember this capture as the left side of a diff.
+    MarkForDiff(CaptureId),
+    Diff {
+        left: CaptureId,
+        right: CaptureId,
+    },
 }
 
 /// Colours used for statuses and methods, readable on both themes.
