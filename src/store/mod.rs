@@ -3,6 +3,7 @@
 //! One "store-writer" thread owns the only writing connection and commits captures in batches
 //! (group commit); readers open their own connections (WAL lets them run alongside).
 
+pub mod outgoing;
 mod read;
 mod rows;
 pub mod schema;
