@@ -1,7 +1,10 @@
 //! Command-line interface: clap definitions and the headless subcommands.
 
+mod forward;
 mod listen;
 mod read;
+mod replay;
+mod send;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -43,6 +46,12 @@ pub enum Command {
     Stats(JsonFlag),
     /// Delete every stored capture.
     Clear,
+    /// Send a stored capture again, optionally edited and re-signed.
+    Replay(replay::ReplayArgs),
+    /// Send synthetic test events (flagged "test": true) with the provider's headers and signature.
+    Send(send::SendArgs),
+    /// List the test-event templates (PROVIDER:EVENT), or show one.
+    Events(send::EventsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -59,6 +68,10 @@ pub struct ListenArgs {
     /// Print one JSON line per capture on stdout as it is committed.
     #[arg(long)]
     pub json: bool,
+    /// Also send every capture to this URL once stored (path from the URL, or the capture's
+    /// path when the URL has none); attempts are recorded with the capture.
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +143,9 @@ pub fn run(cli: &Cli) -> Option<anyhow::Result<ExitCode>> {
         Command::Show(args) => read::show(&dir, args),
         Command::Stats(args) => read::stats(&dir, args.json),
         Command::Clear => read::clear(&dir),
+        Command::Replay(args) => replay::run(&dir, args),
+        Command::Send(args) => send::send(&dir, args),
+        Command::Events(args) => send::events(args),
     })
 }
 

@@ -292,7 +292,18 @@ fn classify_reqwest(target: &Target, e: &reqwest::Error) -> SendFailure {
     let text = chain.join(": ").to_ascii_lowercase();
     if text.contains("dns") || text.contains("failed to lookup") || text.contains("name or service") {
         SendFailure::new(FailureKind::Dns, format!("DNS lookup failed for {}", target.host))
-    } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
+    } else if [
+        "certificate",
+        "tls",
+        "ssl",
+        "handshake",
+        "corrupt message",
+        "alert",
+        "peer is incompatible",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
+    {
         SendFailure::new(
             FailureKind::Tls,
             format!(
