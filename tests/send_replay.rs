@@ -141,6 +141,7 @@ fn edited_and_resigned_body_verifies_at_the_receiver() {
         let plan = ReplayPlan {
             target: fixture.url("/receiver"),
             path: PathSource::Target,
+            headers: None,
             edits: vec![HeaderEdit::Set {
                 name: "X-Replayed".into(),
                 value: "yes".into(),

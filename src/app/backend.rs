@@ -118,10 +118,12 @@ impl Backend {
                     runtime,
                     server: None,
                     sink: worker_sink,
+                    sending: super::send_backend::SendBackend::default(),
                 };
                 while let Ok(cmd) = command_rx.recv() {
                     state.handle(cmd);
                 }
+                state.sending.shutdown(&state.runtime);
                 state.stop_server();
             })?;
         let backend = Backend {
@@ -165,6 +167,8 @@ struct Worker {
     runtime: tokio::runtime::Handle,
     server: Option<ServerHandle>,
     sink: EventSink,
+    /// Replays, forward mode, test-event runs.
+    sending: super::send_backend::SendBackend,
 }
 
 impl Worker {
@@ -229,6 +233,16 @@ impl Worker {
             Command::ClearAll => {
                 let result = self.writer.call_blocking(|conn, _| crate::store::clear(conn));
                 self.after_change(result.map(|_| ()), "cannot clear the history");
+            }
+            Command::Send(cmd) => {
+                let ctx = super::send_backend::BackendCtx {
+                    reader: &self.reader,
+                    writer: &self.writer,
+                    runtime: &self.runtime,
+                    sink: &self.sink,
+                    receiver: self.server.as_ref().map(|s| s.addr),
+                };
+                self.sending.handle(*cmd, &ctx);
             }
         }
     }

@@ -19,6 +19,8 @@ pub enum Command {
     LoadDetail(CaptureId),
     Delete(Vec<CaptureId>),
     ClearAll,
+    /// Replay, forward, test events, deliveries (see `app::sending`).
+    Send(Box<super::sending::SendCommand>),
 }
 
 /// What comes back, drained by `App::logic` within a time budget.
@@ -44,4 +46,6 @@ pub enum AppEvent {
     Rendered(Box<(crate::ui::detail::RenderKey, crate::ui::code_view::CodeText)>),
     /// Something failed; shown in the status line.
     Error(String),
+    /// Results of sending work (see `app::sending`).
+    Send(Box<super::sending::SendEvent>),
 }

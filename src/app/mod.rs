@@ -4,6 +4,8 @@
 pub mod backend;
 pub mod messages;
 pub mod render;
+pub mod send_backend;
+pub mod sending;
 pub mod settings;
 mod window;
 
@@ -61,6 +63,8 @@ pub struct HookscopeApp {
     confirm_clear: bool,
     /// Where the data lives (shown in settings).
     data_dir: String,
+    /// Replay editor, forward mode, test events, deliveries.
+    sending: sending::SendingUi,
 }
 
 impl HookscopeApp {
@@ -85,6 +89,7 @@ impl HookscopeApp {
             show_settings: false,
             confirm_clear: false,
             data_dir,
+            sending: sending::SendingUi::default(),
         };
         app.send(Command::LoadIds);
         if app.settings.listen_on_start {
@@ -137,6 +142,9 @@ impl HookscopeApp {
         if self.channels.gap.swap(false, Ordering::AcqRel) {
             self.list.forget_requests();
             self.send(Command::LoadIds);
+            for cmd in self.sending.on_gap() {
+                self.send(cmd);
+            }
         }
     }
 
@@ -179,6 +187,11 @@ impl HookscopeApp {
             }
             AppEvent::Changed => self.send(Command::LoadIds),
             AppEvent::Error(message) => self.message = Some((message, true)),
+            AppEvent::Send(ev) => {
+                for cmd in self.sending.apply(*ev) {
+                    self.send(cmd);
+                }
+            }
         }
     }
 
@@ -274,6 +287,13 @@ impl HookscopeApp {
             }
             if ui.button("Clear all…").clicked() {
                 self.confirm_clear = true;
+            }
+            ui.separator();
+            let cmds = self
+                .sending
+                .toolbar_ui(ui, self.detail.as_deref(), &mut self.settings.sending);
+            for cmd in cmds {
+                self.send(cmd);
             }
             ui.separator();
             let layout_label = match self.settings.layout {
@@ -460,6 +480,9 @@ impl eframe::App for HookscopeApp {
             visible = request_list_ui(ui, &self.list, self.selected, scroll, &mut intents);
         });
         self.dialogs_ui(&ctx, &mut intents);
+        for cmd in self.sending.windows_ui(&ctx, &mut self.settings.sending) {
+            self.send(cmd);
+        }
 
         let missing = self.list.missing_around(visible);
         if !missing.is_empty() {

@@ -1,21 +1,18 @@
 //! `listen --forward-to URL`: start the forwarder next to the receiver.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::CliError;
 use crate::engine::Engine;
+use crate::send::forward::points_at;
 use crate::send::{ForwardConfig, ForwardEvent, Forwarder, parse_target};
 
 /// Start forwarding to `target`; refuses a target that is the receiver itself (a loop).
 /// Call inside the runtime.
 pub fn start(engine: &Engine, target: &str, listening: SocketAddr) -> Result<Forwarder, CliError> {
-    let t = parse_target(target).map_err(|e| CliError::usage(format!("--forward-to: {e}")))?;
-    let host_is_us = t.host == "localhost"
-        || t.host
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified() || ip == listening.ip());
-    if !t.https && host_is_us && t.port == listening.port() {
+    parse_target(target).map_err(|e| CliError::usage(format!("--forward-to: {e}")))?;
+    if points_at(target, listening) {
         return Err(CliError::usage(format!(
             "--forward-to {target} points at this receiver ({listening}); every forward would be captured \
              and forwarded again"

@@ -185,6 +185,7 @@ fn replay(engine: &Engine, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let plan = ReplayPlan {
         target: args.to.clone(),
         path: args.path_from.into(),
+        headers: None,
         edits,
         body,
         resign,

@@ -115,6 +115,18 @@ impl Forwarder {
     }
 }
 
+/// Does `target` point at the receiver listening on `listening` (forwarding there would loop)?
+pub fn points_at(target: &str, listening: std::net::SocketAddr) -> bool {
+    let Ok(t) = super::request::parse_target(target) else {
+        return false;
+    };
+    let host_is_us = t.host == "localhost"
+        || t.host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified() || ip == listening.ip());
+    !t.https && host_is_us && t.port == listening.port()
+}
+
 async fn forward_loop(
     mut sub: Subscriber,
     writer: WriterHandle,

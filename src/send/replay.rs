@@ -57,6 +57,9 @@ pub struct ReplayPlan {
     /// `http://` or `https://` URL to send to.
     pub target: String,
     pub path: PathSource,
+    /// The full header list to send instead of the capture's (the window's header table);
+    /// `edits` apply after it.
+    pub headers: Option<HeaderList>,
     pub edits: Vec<HeaderEdit>,
     /// Replacement body; `None` sends the captured bytes.
     pub body: Option<Vec<u8>>,
@@ -102,7 +105,7 @@ pub fn build(capture: &Capture, plan: &ReplayPlan, now_unix: i64) -> Result<Outg
         return Err(ReplayError::Oversized(capture.id));
     }
     let mut url = replay_url(capture, &plan.target, plan.path)?;
-    let mut headers: HeaderList = capture.headers.clone();
+    let mut headers: HeaderList = plan.headers.clone().unwrap_or_else(|| capture.headers.clone());
     for edit in &plan.edits {
         match edit {
             HeaderEdit::Set { name, value } => headers.set(name, value.as_bytes()),
@@ -195,6 +198,7 @@ mod tests {
         let plan = ReplayPlan {
             target: "http://x:1/in".into(),
             path: PathSource::Auto,
+            headers: None,
             edits: vec![
                 HeaderEdit::Set {
                     name: "x-extra".into(),
