@@ -306,3 +306,92 @@ pub async fn save_delivery_state(
         .call(move |conn, _| update_delivery(conn, row, state, attempts, last_status, finished_at_us))
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::HeaderList;
+    use crate::store::Store;
+
+    fn conn() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = store.connect_rw().unwrap();
+        (dir, conn)
+    }
+
+    #[test]
+    fn attempts_round_trip_with_plain_failure_kinds() {
+        let (_dir, conn) = conn();
+        let attempt = Attempt {
+            target: "http://127.0.0.1:9/x".into(),
+            started_at_us: 5,
+            request: OutgoingRequest {
+                method: "POST".into(),
+                url: "http://127.0.0.1:9/x".into(),
+                headers: HeaderList::from_pairs([("X-Case", vec![0xff, b'a'])]),
+                body: vec![0, 1, 2],
+            },
+            status: None,
+            response_headers: HeaderList::new(),
+            response_body: Vec::new(),
+            latency_us: 7,
+            error: Some(SendFailure::new(
+                FailureKind::Refused,
+                "connection refused by 127.0.0.1:9",
+            )),
+        };
+        let new = NewAttempt {
+            capture_id: None,
+            delivery_id: Some("d1".into()),
+            kind: AttemptKind::Test,
+            number: 2,
+            attempt: attempt.clone(),
+        };
+        insert_attempt(&conn, &new).unwrap();
+        let d = DeliveryRecord {
+            id: 0,
+            delivery_id: "d1".into(),
+            target: attempt.target.clone(),
+            provider: None,
+            event: None,
+            created_at_us: 0,
+            state: DeliveryState::Retrying,
+            attempts: 1,
+            last_status: None,
+            finished_at_us: None,
+        };
+        let got = attempts_for_delivery(&conn, &d).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].attempt, attempt);
+        assert_eq!((got[0].kind, got[0].number), (AttemptKind::Test, 2));
+    }
+
+    #[test]
+    fn profiles_are_read_by_name_with_builtin_or_custom_schemes() {
+        let (_dir, conn) = conn();
+        let custom = r#"{"custom":{"header":"X-Sig","algorithm":"sha256","encoding":"hex","prefix":"","template":"{body}","timestamp_header":null,"id_header":null}}"#;
+        for (name, scheme) in [
+            ("a", "\"stripe\""),
+            ("b", custom),
+            ("c", "smtm"),
+            ("d", "\"nope\""),
+        ] {
+            conn.execute(
+                "INSERT INTO profiles (name, path_pattern, scheme, secret, tolerance_secs, created_at_us)
+                 VALUES (?1, '*', ?2, 'k', 60, 0)",
+                [name, scheme],
+            )
+            .unwrap();
+        }
+        let a = profile_by_name(&conn, "a").unwrap().unwrap();
+        assert_eq!((a.scheme, a.tolerance_secs), (Scheme::Stripe, Some(60)));
+        assert!(matches!(
+            profile_by_name(&conn, "b").unwrap().unwrap().scheme,
+            Scheme::Custom(_)
+        ));
+        assert_eq!(profile_by_name(&conn, "c").unwrap().unwrap().scheme, Scheme::Smtm);
+        assert!(profile_by_name(&conn, "d").is_err());
+        assert!(profile_by_name(&conn, "zzz").unwrap().is_none());
+    }
+}
