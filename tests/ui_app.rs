@@ -293,8 +293,8 @@ fn import_paste_copy_curl_and_diff() {
     harness.get_by_label("X-SMTM-Event: task.completed");
     harness.get_by_label("X-SMTM-Event: task.approved");
 
-    // Paste a curl command into the import window.
-    harness.get_by_label("Import…").click();
+    // Paste a curl command into the import window (the diff window may cover the toolbar).
+    harness.get_by_label("Import…").click_accesskit();
     harness.step();
     harness.step();
     let pasted = "curl -X POST http://127.0.0.1:8787/h -d '{\"a\":1}'";

@@ -123,10 +123,12 @@ impl Backend {
                     server: None,
                     sink: worker_sink,
                     exports_dir,
+                    sending: super::send_backend::SendBackend::default(),
                 };
                 while let Ok(cmd) = command_rx.recv() {
                     state.handle(cmd);
                 }
+                state.sending.shutdown(&state.runtime);
                 state.stop_server();
             })?;
         let backend = Backend {
@@ -172,6 +174,8 @@ struct Worker {
     sink: EventSink,
     /// Where "copy as curl" writes bodies that cannot go inline.
     exports_dir: std::path::PathBuf,
+    /// Replays, forward mode, test-event runs.
+    sending: super::send_backend::SendBackend,
 }
 
 impl Worker {
@@ -321,6 +325,16 @@ impl Worker {
                     .sink
                     .send(AppEvent::Error(format!("cannot read capture {id}: {e}"))),
             },
+            Command::Send(cmd) => {
+                let ctx = super::send_backend::BackendCtx {
+                    reader: &self.reader,
+                    writer: &self.writer,
+                    runtime: &self.runtime,
+                    sink: &self.sink,
+                    receiver: self.server.as_ref().map(|s| s.addr),
+                };
+                self.sending.handle(*cmd, &ctx);
+            }
         }
     }
 

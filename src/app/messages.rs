@@ -49,6 +49,8 @@ pub enum Command {
         left: CaptureId,
         right: CaptureId,
     },
+    /// Replay, forward, test events, deliveries (see `app::sending`).
+    Send(Box<super::sending::SendCommand>),
 }
 
 /// What comes back, drained by `App::logic` within a time budget.
@@ -102,4 +104,6 @@ pub enum AppEvent {
         right: CaptureId,
         diff: Box<CaptureDiff>,
     },
+    /// Results of sending work (see `app::sending`).
+    Send(Box<super::sending::SendEvent>),
 }

@@ -5,6 +5,8 @@ pub mod backend;
 mod files;
 pub mod messages;
 pub mod render;
+pub mod send_backend;
+pub mod sending;
 pub mod settings;
 mod window;
 
@@ -74,6 +76,8 @@ pub struct HookscopeApp {
     diff: DiffView,
     /// Text to put on the clipboard in the next frame (prepared in the background).
     clipboard: Option<String>,
+    /// Replay editor, forward mode, test events, deliveries.
+    sending: sending::SendingUi,
 }
 
 impl HookscopeApp {
@@ -104,6 +108,7 @@ impl HookscopeApp {
             transfer: TransferView::default(),
             diff: DiffView::default(),
             clipboard: None,
+            sending: sending::SendingUi::default(),
         };
         app.send(Command::LoadIds);
         app.send(Command::LoadProfiles);
@@ -157,6 +162,9 @@ impl HookscopeApp {
         if self.channels.gap.swap(false, Ordering::AcqRel) {
             self.list.forget_requests();
             self.send(Command::LoadIds);
+            for cmd in self.sending.on_gap() {
+                self.send(cmd);
+            }
         }
     }
 
@@ -233,6 +241,11 @@ impl HookscopeApp {
                 self.message = Some((note, false));
             }
             AppEvent::Diffed { left, right, diff } => self.diff.set_result(left, right, *diff),
+            AppEvent::Send(ev) => {
+                for cmd in self.sending.apply(*ev) {
+                    self.send(cmd);
+                }
+            }
         }
     }
 
@@ -357,7 +370,7 @@ impl HookscopeApp {
     }
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, intents: &mut Vec<Intent>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading("hookscope");
             ui.separator();
             if let Some(id) = self.selected
@@ -372,26 +385,13 @@ impl HookscopeApp {
                 self.confirm_clear = true;
             }
             ui.separator();
-            let layout_label = match self.settings.layout {
-                DetailLayout::Right => "Detail below",
-                DetailLayout::Bottom => "Detail at right",
-            };
-            if ui.button(layout_label).clicked() {
-                self.settings.layout = match self.settings.layout {
-                    DetailLayout::Right => DetailLayout::Bottom,
-                    DetailLayout::Bottom => DetailLayout::Right,
-                };
+            let cmds = self
+                .sending
+                .toolbar_ui(ui, self.detail.as_deref(), &mut self.settings.sending);
+            for cmd in cmds {
+                self.send(cmd);
             }
-            let theme_label = match self.settings.theme {
-                ThemeChoice::Dark => "Light theme",
-                ThemeChoice::Light => "Dark theme",
-            };
-            if ui.button(theme_label).clicked() {
-                self.settings.theme = match self.settings.theme {
-                    ThemeChoice::Dark => ThemeChoice::Light,
-                    ThemeChoice::Light => ThemeChoice::Dark,
-                };
-            }
+            ui.separator();
             if ui
                 .button("Import…")
                 .on_hover_text("HAR, NDJSON, a curl command or a raw HTTP request")
@@ -414,6 +414,15 @@ impl HookscopeApp {
             if ui.button("Settings").clicked() {
                 self.show_settings = !self.show_settings;
             }
+            ui.menu_button("View", |ui| {
+                ui.label("Detail pane");
+                ui.radio_value(&mut self.settings.layout, DetailLayout::Right, "at the right");
+                ui.radio_value(&mut self.settings.layout, DetailLayout::Bottom, "below the list");
+                ui.separator();
+                ui.label("Theme");
+                ui.radio_value(&mut self.settings.theme, ThemeChoice::Dark, "dark");
+                ui.radio_value(&mut self.settings.theme, ThemeChoice::Light, "light");
+            });
         });
     }
 
@@ -591,6 +600,9 @@ impl eframe::App for HookscopeApp {
             visible = request_list_ui(ui, &self.list, self.selected, scroll, &mut intents);
         });
         self.dialogs_ui(&ctx, &mut intents);
+        for cmd in self.sending.windows_ui(&ctx, &mut self.settings.sending) {
+            self.send(cmd);
+        }
 
         let missing = self.list.missing_around(visible);
         if !missing.is_empty() {

@@ -35,6 +35,8 @@ pub struct Settings {
     pub follow_tail: bool,
     /// Start the receiver when the window opens.
     pub listen_on_start: bool,
+    /// Target URLs of replays, forward mode and test events (no secrets).
+    pub sending: super::sending::SendSettings,
 }
 
 impl Default for Settings {
@@ -47,6 +49,7 @@ impl Default for Settings {
             layout: DetailLayout::Right,
             follow_tail: true,
             listen_on_start: true,
+            sending: super::sending::SendSettings::default(),
         }
     }
 }

@@ -1,8 +1,11 @@
 //! Command-line interface: clap definitions and the headless subcommands.
 
+mod forward;
 pub mod interchange;
 mod listen;
 mod read;
+mod replay;
+mod send;
 pub mod signature;
 
 use std::net::IpAddr;
@@ -62,6 +65,12 @@ pub enum Command {
         #[command(subcommand)]
         command: signature::ProfileCommand,
     },
+    /// Send a stored capture again, optionally edited and re-signed.
+    Replay(replay::ReplayArgs),
+    /// Send synthetic test events (flagged "test": true) with the provider's headers and signature.
+    Send(send::SendArgs),
+    /// List the test-event templates (PROVIDER:EVENT), or show one.
+    Events(send::EventsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +87,10 @@ pub struct ListenArgs {
     /// Print one JSON line per capture on stdout as it is committed.
     #[arg(long)]
     pub json: bool,
+    /// Also send every capture to this URL once stored (path from the URL, or the capture's
+    /// path when the URL has none); attempts are recorded with the capture.
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +169,9 @@ pub fn run(cli: &Cli) -> Option<anyhow::Result<ExitCode>> {
         Command::Verify(args) => signature::verify(&dir, args),
         Command::Sign(args) => signature::sign_command(&dir, args),
         Command::Profile { command } => signature::profile(&dir, command),
+        Command::Replay(args) => replay::run(&dir, args),
+        Command::Send(args) => send::send(&dir, args),
+        Command::Events(args) => send::events(args),
     })
 }
 

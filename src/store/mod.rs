@@ -4,6 +4,7 @@
 //! (group commit); readers open their own connections (WAL lets them run alongside).
 
 pub mod analysis;
+pub mod outgoing;
 pub mod profiles;
 mod read;
 mod rows;

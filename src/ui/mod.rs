@@ -1,13 +1,17 @@
 //! egui only: panels and widgets as `*_ui` functions. No tokio, no rusqlite, no IO: user
 //! actions come back as [`Intent`]s for the app to carry out.
 
+pub mod attempt_view;
 pub mod code_view;
+pub mod deliveries;
 pub mod detail;
 pub mod diff;
 pub mod highlight;
 pub mod list;
 pub mod list_model;
 pub mod profiles;
+pub mod replay;
+pub mod send_panel;
 pub mod signature;
 pub mod status_bar;
 pub mod transfer;
