@@ -8,6 +8,9 @@ use super::{CliError, ListArgs, ShowArgs};
 use crate::capture::{Capture, CaptureJson, Summary, format_rfc3339_us};
 use crate::store::{Reader, Stats, Store};
 
+/// `list` without `--limit` and without `--filter`.
+const DEFAULT_LIST_LIMIT: usize = 50;
+
 fn open_reader(dir: &Path) -> anyhow::Result<Option<Reader>> {
     Ok(match Store::open_existing(dir)? {
         Some(store) => Some(store.reader()?),
@@ -23,13 +26,22 @@ fn out(text: &str) {
 }
 
 pub fn list(dir: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {
+    let filter = args
+        .filter
+        .as_deref()
+        .map(crate::capture::filter::Filter::parse)
+        .transpose()
+        .map_err(|e| CliError::usage(format!("--filter: {e}")))?;
     let Some(reader) = open_reader(dir)? else {
         if !args.json {
             out("no captures yet\n");
         }
         return Ok(ExitCode::SUCCESS);
     };
-    let summaries = reader.latest(args.limit)?;
+    let summaries = match &filter {
+        Some(f) => super::filter::matching_summaries(dir, &reader, f, args.limit)?,
+        None => reader.latest(args.limit.unwrap_or(DEFAULT_LIST_LIMIT))?,
+    };
     let mut text = String::new();
     if args.json {
         let ids: Vec<_> = summaries.iter().map(|s| s.id).collect();
@@ -138,7 +150,7 @@ pub fn stats(dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
         None => Stats::default(),
     };
     if json {
-        out(&format!("{}\n", serde_json::to_string(&stats)?));
+        out(&format!("{}\n", super::filter::stats_json(dir, &stats)?));
     } else {
         let mut s = format!(
             "captures: {}\nbody bytes: {}\nfirst: {}\nlast: {}\noversized: {}\nimported: {}\n",
