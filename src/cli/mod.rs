@@ -88,7 +88,7 @@ pub struct ListArgs {
     #[arg(long)]
     pub limit: Option<usize>,
     /// Only captures matching this filter, e.g. 'method:POST path:/smtm/* verdict:invalid "text"'.
-    #[arg(long, value_name = "EXPR")]
+    #[arg(long, value_name = "EXPR", allow_hyphen_values = true)]
     pub filter: Option<String>,
     /// One capture JSON object per line.
     #[arg(long)]

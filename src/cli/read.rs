@@ -129,6 +129,16 @@ fn describe(c: &Capture) -> String {
         s.push_str(&format!("{}: {}\n", h.name, h.value_lossy()));
     }
     s.push('\n');
+    let decoded = decoded_body(c);
+    if let Some((note, text)) = &decoded {
+        s.push_str(note);
+        s.push('\n');
+        s.push_str(text);
+        if !text.ends_with('\n') && !text.is_empty() {
+            s.push('\n');
+        }
+        return s;
+    }
     match c.body_text() {
         Some(text) => {
             s.push_str(text);
@@ -181,4 +191,34 @@ pub fn clear(dir: &Path) -> anyhow::Result<ExitCode> {
     let n = crate::store::clear(&conn)?;
     out(&format!("deleted {n} captures\n"));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The body decoded from its `Content-Encoding` for reading (the stored bytes stay as sent;
+/// `--json` shows those). `None` when nothing is encoded.
+fn decoded_body(c: &Capture) -> Option<(String, String)> {
+    const SHOW_CAP: usize = 16 * 1024 * 1024;
+    let enc = c
+        .headers
+        .get("content-encoding")
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"))?;
+    let d = crate::body::decode_content_encoding(Some(enc), &c.body, SHOW_CAP);
+    if let Some(err) = d.error {
+        return Some((
+            format!("(could not decode {enc}: {err}; the bytes as received follow)"),
+            crate::body::text_lossy(&c.body),
+        ));
+    }
+    let cut = if d.truncated { ", cut at 16 MiB" } else { "" };
+    let note = format!(
+        "(decoded from {enc}: {} bytes on the wire, {} decoded{cut})",
+        c.body.len(),
+        d.bytes.len()
+    );
+    let text = if crate::body::looks_binary(&d.bytes) {
+        format!("(binary, {} bytes; use --json for the wire bytes)", d.bytes.len())
+    } else {
+        crate::body::text_lossy(&d.bytes)
+    };
+    Some((note, text))
 }
