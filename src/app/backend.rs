@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 
+use super::control::ControlState;
 use super::messages::{AppEvent, Command};
-use crate::capture::Summary;
 use crate::server::{ServerConfig, ServerHandle, serve};
 use crate::store::{Reader, Store, StoreEvent, WriterHandle};
 
@@ -79,6 +79,17 @@ impl Backend {
         runtime: tokio::runtime::Handle,
         wake: Waker,
     ) -> std::io::Result<(Self, Channels)> {
+        Self::start_with(store, writer, runtime, wake, ControlState::default())
+    }
+
+    /// [`Self::start`] with the receiver-control state (rules, filter, maintenance).
+    pub fn start_with(
+        store: &Store,
+        writer: &WriterHandle,
+        runtime: tokio::runtime::Handle,
+        wake: Waker,
+        control: ControlState,
+    ) -> std::io::Result<(Self, Channels)> {
         let (commands, command_rx) = sync_channel::<Command>(1024);
         let (tx, events) = sync_channel::<AppEvent>(1024);
         let gap = Arc::new(AtomicBool::new(false));
@@ -90,6 +101,9 @@ impl Backend {
 
         let mut sub = writer.subscribe(256, None);
         let bridge_sink = sink.clone();
+        let live_filter = control.live_filter();
+        let bridge_reader = store.reader().ok();
+        let bridge_writer = writer.clone();
         let bridge = std::thread::Builder::new()
             .name("ui-store-events".into())
             .spawn(move || {
@@ -99,7 +113,10 @@ impl Backend {
                     }
                     match event {
                         StoreEvent::Inserted(batch) => {
-                            bridge_sink.send(AppEvent::Inserted(batch.iter().map(Summary::of).collect()));
+                            let rows = live_filter.admit(&batch, bridge_reader.as_ref(), &bridge_writer);
+                            if !rows.is_empty() {
+                                bridge_sink.send(AppEvent::Inserted(rows));
+                            }
                         }
                         StoreEvent::Changed => bridge_sink.send(AppEvent::Changed),
                     }
@@ -118,7 +135,9 @@ impl Backend {
                     runtime,
                     server: None,
                     sink: worker_sink,
+                    control,
                 };
+                state.control.load_saved_rules(&state.reader, &state.sink);
                 while let Ok(cmd) = command_rx.recv() {
                     state.handle(cmd);
                 }
@@ -165,6 +184,8 @@ struct Worker {
     runtime: tokio::runtime::Handle,
     server: Option<ServerHandle>,
     sink: EventSink,
+    /// Filter, response rules, retention.
+    control: ControlState,
 }
 
 impl Worker {
@@ -181,7 +202,8 @@ impl Worker {
                     port,
                     max_body_bytes,
                 };
-                let state = crate::server::ReceiverState::new(self.writer.clone(), max_body_bytes);
+                let state = crate::server::ReceiverState::new(self.writer.clone(), max_body_bytes)
+                    .with_rules(self.control.rules.clone());
                 let started = self.runtime.block_on(async {
                     let listener = crate::server::bind(&config).await?;
                     Ok::<_, crate::server::BindError>(serve(listener, state))
@@ -200,7 +222,7 @@ impl Worker {
                 self.stop_server();
                 self.sink.send(AppEvent::ReceiverStopped);
             }
-            Command::LoadIds => match self.reader.all_ids() {
+            Command::LoadIds => match self.control.load_ids(&self.reader, &self.writer) {
                 Ok(ids) => self.sink.send(AppEvent::Ids(ids)),
                 Err(e) => self
                     .sink
@@ -226,6 +248,7 @@ impl Worker {
                     .call_blocking(move |conn, _| crate::store::delete(conn, &ids));
                 self.after_change(result.map(|_| ()), &format!("cannot delete {n} captures"));
             }
+            Command::Control(c) => self.control.handle(c, &self.reader, &self.writer, &self.sink),
             Command::ClearAll => {
                 let result = self.writer.call_blocking(|conn, _| crate::store::clear(conn));
                 self.after_change(result.map(|_| ()), "cannot clear the history");
@@ -235,7 +258,10 @@ impl Worker {
 
     fn after_change(&self, result: Result<(), crate::store::StoreError>, what: &str) {
         match result {
-            Ok(()) => self.writer.notify_changed(),
+            Ok(()) => {
+                self.writer.notify_changed();
+                self.control.maintenance.compact_soon();
+            }
             Err(e) => self.sink.send(AppEvent::Error(format!("{what}: {e}"))),
         }
     }

@@ -19,6 +19,8 @@ pub enum Command {
     LoadDetail(CaptureId),
     Delete(Vec<CaptureId>),
     ClearAll,
+    /// Filter, response rules, stats, retention.
+    Control(super::control::ControlCommand),
 }
 
 /// What comes back, drained by `App::logic` within a time budget.
@@ -44,4 +46,6 @@ pub enum AppEvent {
     Rendered(Box<(crate::ui::detail::RenderKey, crate::ui::code_view::CodeText)>),
     /// Something failed; shown in the status line.
     Error(String),
+    /// Answers to [`Command::Control`].
+    Control(super::control::ControlEvent),
 }

@@ -2,6 +2,8 @@
 //! commands for the background. The UI thread never does IO.
 
 pub mod backend;
+pub mod control;
+mod control_view;
 pub mod messages;
 pub mod render;
 pub mod settings;
@@ -61,6 +63,8 @@ pub struct HookscopeApp {
     confirm_clear: bool,
     /// Where the data lives (shown in settings).
     data_dir: String,
+    /// Filter bar, Rules and Stats panels.
+    control: control_view::ControlView,
 }
 
 impl HookscopeApp {
@@ -85,6 +89,7 @@ impl HookscopeApp {
             show_settings: false,
             confirm_clear: false,
             data_dir,
+            control: control_view::ControlView::default(),
         };
         app.send(Command::LoadIds);
         if app.settings.listen_on_start {
@@ -179,6 +184,7 @@ impl HookscopeApp {
             }
             AppEvent::Changed => self.send(Command::LoadIds),
             AppEvent::Error(message) => self.message = Some((message, true)),
+            AppEvent::Control(event) => self.apply_control(event),
         }
     }
 
@@ -221,6 +227,7 @@ impl HookscopeApp {
                 ctx.copy_text(text);
                 self.message = Some(("copied to the clipboard".into(), false));
             }
+            Intent::Control(c) => self.handle_control(c),
         }
     }
 
@@ -299,6 +306,8 @@ impl HookscopeApp {
             if ui.button("Settings").clicked() {
                 self.show_settings = !self.show_settings;
             }
+            ui.separator();
+            self.control_buttons_ui(ui, intents);
         });
     }
 
@@ -371,6 +380,7 @@ impl HookscopeApp {
         if ui.button("Apply and restart receiver").clicked() {
             intents.push(Intent::StartReceiver);
         }
+        self.retention_settings_ui(ui, intents);
     }
 }
 
@@ -457,9 +467,11 @@ impl eframe::App for HookscopeApp {
         };
         let mut visible = 0..0;
         egui::CentralPanel::default().show(ui, |ui| {
+            self.filter_bar_ui(ui, &mut intents);
             visible = request_list_ui(ui, &self.list, self.selected, scroll, &mut intents);
         });
         self.dialogs_ui(&ctx, &mut intents);
+        self.control_windows_ui(&ctx, &mut intents);
 
         let missing = self.list.missing_around(visible);
         if !missing.is_empty() {

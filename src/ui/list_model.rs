@@ -57,6 +57,16 @@ impl ListModel {
         self.loaded = true;
     }
 
+    /// Replace the ids with a filter's matches. Ids above `upto` (committed after the query
+    /// ran) that the list already holds came from live arrivals judged by the same filter and
+    /// stay.
+    pub fn set_filtered_ids(&mut self, ids: Vec<CaptureId>, upto: CaptureId) {
+        let newer: Vec<CaptureId> = self.ids.iter().copied().filter(|id| *id > upto).collect();
+        let mut all = ids;
+        all.extend(newer);
+        self.set_ids(all);
+    }
+
     /// New captures committed by the writer (id order).
     pub fn insert_live(&mut self, summaries: Vec<Summary>) {
         for s in summaries {

@@ -2,10 +2,13 @@
 //! actions come back as [`Intent`]s for the app to carry out.
 
 pub mod code_view;
+pub mod control;
 pub mod detail;
 pub mod highlight;
 pub mod list;
 pub mod list_model;
+pub mod rules;
+pub mod stats;
 pub mod status_bar;
 
 use crate::capture::CaptureId;
@@ -21,6 +24,8 @@ pub enum Intent {
     ClearAll,
     Delete(Vec<CaptureId>),
     CopyText(String),
+    /// Filter, rules, stats, retention.
+    Control(control::ControlIntent),
 }
 
 /// Colours used for statuses and methods, readable on both themes.
