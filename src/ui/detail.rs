@@ -12,6 +12,8 @@ use crate::capture::{Capture, CaptureId, HeaderList, format_rfc3339_us};
 pub enum BodyMode {
     /// Pretty JSON / XML, form fields or hex: whatever fits the content.
     Pretty,
+    /// Collapsible JSON tree.
+    Tree,
     Text,
     Hex,
 }
@@ -128,6 +130,7 @@ pub fn detail_ui(
         DetailTab::Body => {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut view.body_mode, BodyMode::Pretty, "Pretty");
+                ui.selectable_value(&mut view.body_mode, BodyMode::Tree, "Tree");
                 ui.selectable_value(&mut view.body_mode, BodyMode::Text, "Text");
                 ui.selectable_value(&mut view.body_mode, BodyMode::Hex, "Hex");
                 ui.separator();

@@ -1,6 +1,7 @@
 //! egui only: panels and widgets as `*_ui` functions. No tokio, no rusqlite, no IO: user
 //! actions come back as [`Intent`]s for the app to carry out.
 
+pub mod body_view;
 pub mod code_view;
 pub mod control;
 pub mod detail;
