@@ -155,8 +155,8 @@ fn rules_panel_applies_rules() {
     harness.get_by_label("unapplied changes");
     harness.get_by_label("Apply rules").click();
     harness.run();
-    let sent: Vec<Command> = rx.try_iter().collect();
-    let saved = sent
+    let commands: Vec<Command> = rx.try_iter().collect();
+    let saved = commands
         .iter()
         .find_map(|c| match c {
             Command::Control(ControlCommand::SetRules(set)) => Some(set.clone()),

@@ -73,7 +73,7 @@ impl HookscopeApp {
                 self.send(Command::Control(ControlCommand::LoadPathStats));
             }
             ControlIntent::SetRetention(policy) => {
-                self.send(Command::Control(ControlCommand::SetRetention(policy)))
+                self.send(Command::Control(ControlCommand::SetRetention(policy)));
             }
         }
     }

@@ -394,7 +394,7 @@ impl fmt::Display for Filter {
                 Cond::Path(p) => write!(f, "path:{}", quote(p))?,
                 Cond::Header { name, value: None } => write!(f, "header:{}", quote(name))?,
                 Cond::Header { name, value: Some(v) } => {
-                    write!(f, "header:{}", quote(&format!("{name}={v}")))?
+                    write!(f, "header:{}", quote(&format!("{name}={v}")))?;
                 }
                 Cond::Verdict(v) => write!(
                     f,

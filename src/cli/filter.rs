@@ -16,11 +16,12 @@ pub fn matching_summaries(
     filter: &Filter,
     limit: Option<usize>,
 ) -> anyhow::Result<Vec<Summary>> {
-    if filter.uses_search_index() && search_index::pending(reader.connection())? > 0 {
-        if let Some(store) = Store::open_existing(dir)? {
-            let mut conn = store.connect_rw()?;
-            search_index::catch_up(&mut conn, 1000)?;
-        }
+    if filter.uses_search_index()
+        && search_index::pending(reader.connection())? > 0
+        && let Some(store) = Store::open_existing(dir)?
+    {
+        let mut conn = store.connect_rw()?;
+        search_index::catch_up(&mut conn, 1000)?;
     }
     let ids = filter::matching_ids(reader.connection(), filter, limit)?;
     Ok(filter::summaries_by_id(reader.connection(), &ids)?)

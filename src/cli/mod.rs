@@ -87,7 +87,7 @@ pub struct ListArgs {
     /// How many of the newest (matching) captures to list [default: 50, or every match with --filter].
     #[arg(long)]
     pub limit: Option<usize>,
-    /// Only captures matching this filter, e.g. 'method:POST path:/smtm/* verdict:invalid "text"'.
+    /// Only captures matching this filter, e.g. `method:POST path:/smtm/* verdict:invalid "text"`.
     #[arg(long, value_name = "EXPR", allow_hyphen_values = true)]
     pub filter: Option<String>,
     /// One capture JSON object per line.

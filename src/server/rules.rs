@@ -117,14 +117,13 @@ impl RuleConfig {
     pub fn answer(&self) -> ResponseSent {
         let mut headers =
             HeaderList::from_pairs(self.headers.0.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-        let body = match &self.body {
-            Some(b) => b.as_bytes().to_vec(),
-            None => {
-                if !headers.contains("content-type") {
-                    headers.push("content-type", "application/json");
-                }
-                br#"{"ok":true}"#.to_vec()
+        let body = if let Some(b) = &self.body {
+            b.as_bytes().to_vec()
+        } else {
+            if !headers.contains("content-type") {
+                headers.push("content-type", "application/json");
             }
+            br#"{"ok":true}"#.to_vec()
         };
         ResponseSent {
             status: self.status.0,
@@ -179,11 +178,7 @@ impl RuleSet {
     pub fn from_toml(text: &str) -> Result<Self, RulesError> {
         toml::from_str::<RuleSet>(text).map_err(|e| {
             let line = e.span().map_or(0, |s| {
-                text.as_bytes()[..s.start.min(text.len())]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-                    + 1
+                text.get(..s.start).unwrap_or(text).matches('\n').count() + 1
             });
             RulesError {
                 line,

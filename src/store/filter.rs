@@ -135,9 +135,10 @@ pub fn register_functions(conn: &Connection) -> Result<(), StoreError> {
         3,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
-            let block = match ctx.get_raw(0) {
-                rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => b,
-                _ => return Ok(false),
+            let (rusqlite::types::ValueRef::Blob(block) | rusqlite::types::ValueRef::Text(block)) =
+                ctx.get_raw(0)
+            else {
+                return Ok(false);
             };
             let name: String = ctx.get(1)?;
             let pattern: Option<String> = ctx.get(2)?;
@@ -164,23 +165,20 @@ pub fn matching_ids(
 ) -> Result<Vec<CaptureId>, StoreError> {
     register_functions(conn)?;
     let compiled = compile(filter, search_index::indexed_upto(conn)?);
-    let mut ids = match limit {
-        Some(n) => {
-            let sql = format!(
-                "SELECT c.id FROM captures c WHERE {} ORDER BY c.id DESC LIMIT {n}",
-                compiled.where_sql
-            );
-            let mut ids = query_ids(conn, &sql, &compiled.params)?;
-            ids.reverse();
-            ids
-        }
-        None => {
-            let sql = format!(
-                "SELECT c.id FROM captures c WHERE {} ORDER BY c.id",
-                compiled.where_sql
-            );
-            query_ids(conn, &sql, &compiled.params)?
-        }
+    let mut ids = if let Some(n) = limit {
+        let sql = format!(
+            "SELECT c.id FROM captures c WHERE {} ORDER BY c.id DESC LIMIT {n}",
+            compiled.where_sql
+        );
+        let mut ids = query_ids(conn, &sql, &compiled.params)?;
+        ids.reverse();
+        ids
+    } else {
+        let sql = format!(
+            "SELECT c.id FROM captures c WHERE {} ORDER BY c.id",
+            compiled.where_sql
+        );
+        query_ids(conn, &sql, &compiled.params)?
     };
     ids.dedup();
     Ok(ids)

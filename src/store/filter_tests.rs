@@ -49,17 +49,18 @@ fn capture(
     }
 }
 
+fn smtm(event: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("Content-Type", "application/json"),
+        ("X-SMTM-Event", event),
+        ("X-SMTM-Signature", "sha256=00"),
+    ]
+}
+
 /// Six captures covering every filter field; returns the store (ids 1..=6).
 pub(crate) fn mixed_set(dir: &std::path::Path) -> Store {
     let store = Store::open(dir).unwrap();
     let conn = store.connect_rw().unwrap();
-    fn smtm(event: &str) -> Vec<(&str, &str)> {
-        vec![
-            ("Content-Type", "application/json"),
-            ("X-SMTM-Event", event),
-            ("X-SMTM-Signature", "sha256=00"),
-        ]
-    }
     let mut c = vec![
         capture(
             0,

@@ -172,7 +172,7 @@ fn run(handle: &MaintenanceHandle, writer: &WriterHandle, reader: &rusqlite::Con
         let busy = rate > BUSY_ROWS_PER_SEC;
 
         more = false;
-        let step = || -> Result<bool, StoreError> {
+        let run_step = || -> Result<bool, StoreError> {
             let mut more = false;
             if !policy.is_unlimited() {
                 let deleted = writer.call_blocking(move |conn, _| {
@@ -189,7 +189,7 @@ fn run(handle: &MaintenanceHandle, writer: &WriterHandle, reader: &rusqlite::Con
             }
             Ok(more)
         };
-        match step() {
+        match run_step() {
             Ok(m) => more = m,
             Err(StoreError::WriterGone) => return,
             // A failed step (disk full, busy) is retried on the next tick.

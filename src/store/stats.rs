@@ -1,5 +1,5 @@
 //! Per-path statistics: count, verdicts, response codes, last received. One pass over the
-//! covering index `captures_path` (path, verdict, status, received_at_us), no table reads.
+//! covering index `captures_path` (`path, verdict, status, received_at_us`), no table reads.
 
 use std::collections::{BTreeMap, HashMap};
 
