@@ -49,7 +49,10 @@ pub fn filter_bar_ui(ui: &mut egui::Ui, bar: &mut FilterBar<'_>, intents: &mut V
         let entered = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         let changed = bar.text.trim() != bar.applied;
         let apply = ui
-            .add_enabled(parse_error.is_none() && changed, egui::Button::new("Apply"))
+            .add_enabled(
+                parse_error.is_none() && changed,
+                egui::Button::new("Apply filter"),
+            )
             .on_hover_text(FILTER_HELP);
         if (apply.clicked() || entered) && parse_error.is_none() && changed {
             intents.push(Intent::Control(ControlIntent::ApplyFilter(
