@@ -243,14 +243,12 @@ impl Worker {
             },
             Command::Delete(ids) => {
                 let n = ids.len();
-                let result = self
-                    .writer
-                    .call_blocking(move |conn, _| crate::store::delete(conn, &ids));
+                let result = self.control.delete(&self.writer, &ids);
                 self.after_change(result.map(|_| ()), &format!("cannot delete {n} captures"));
             }
             Command::Control(c) => self.control.handle(c, &self.reader, &self.writer, &self.sink),
             Command::ClearAll => {
-                let result = self.writer.call_blocking(|conn, _| crate::store::clear(conn));
+                let result = self.control.clear_all(&self.writer);
                 self.after_change(result.map(|_| ()), "cannot clear the history");
             }
         }

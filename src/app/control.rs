@@ -12,7 +12,7 @@ use crate::capture::filter::Filter;
 use crate::capture::{Capture, CaptureId, Summary};
 use crate::server::{LiveRules, RuleSet};
 use crate::store::maintenance::{MaintenanceHandle, catch_up_index};
-use crate::store::retention::RetentionPolicy;
+use crate::store::retention::{self, RetentionPolicy};
 use crate::store::stats::{PathStats, path_stats};
 use crate::store::{Reader, StoreError, WriterHandle, filter, kv};
 
@@ -47,6 +47,9 @@ pub enum ControlEvent {
 }
 
 type SharedFilter = Arc<Mutex<Option<Filter>>>;
+
+/// Captures deleted per writer call.
+const DELETE_CHUNK: usize = 1000;
 
 fn get(shared: &SharedFilter) -> Option<Filter> {
     match shared.lock() {
@@ -141,6 +144,40 @@ impl ControlState {
             },
             ControlCommand::SetRetention(policy) => self.maintenance.set_policy(policy),
         }
+    }
+
+    /// Delete captures in short writer calls (a big selection never stalls ingest).
+    pub fn delete(&self, writer: &WriterHandle, ids: &[CaptureId]) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for chunk in ids.chunks(DELETE_CHUNK) {
+            let chunk: Vec<i64> = chunk.iter().map(|id| id.0).collect();
+            n += chunk.len();
+            writer.call_blocking(move |conn, _| retention::delete_ids(conn, &chunk))?;
+        }
+        Ok(n)
+    }
+
+    /// Delete every capture received so far, in short writer calls; then the search index is
+    /// reset when nothing is left.
+    pub fn clear_all(&self, writer: &WriterHandle) -> Result<usize, StoreError> {
+        let upto = writer.call_blocking(|conn, _| Ok(max_id(conn)))?.0;
+        let mut n = 0;
+        loop {
+            let deleted = writer
+                .call_blocking(move |conn, _| retention::delete_oldest_upto(conn, upto, DELETE_CHUNK))?;
+            if deleted == 0 {
+                break;
+            }
+            n += deleted;
+        }
+        writer.call_blocking(|conn, _| {
+            let left: i64 = conn.query_row("SELECT count(*) FROM captures", [], |r| r.get(0))?;
+            if left == 0 {
+                crate::store::search_index::forget_all(conn)?;
+            }
+            Ok(())
+        })?;
+        Ok(n)
     }
 
     fn set_filter(&self, text: String, reader: &Reader, writer: &WriterHandle, sink: &EventSink) {

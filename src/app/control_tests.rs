@@ -120,3 +120,34 @@ fn filter_applies_to_history_and_live_arrivals_and_rules_are_saved() {
     engine.shutdown();
     backend.join();
 }
+
+#[test]
+fn delete_and_clear_all_run_in_steps_and_reset_the_search_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path()).unwrap();
+    let rt = runtime().unwrap();
+    let writer = engine.writer();
+    let many: Vec<Capture> = (0..2500)
+        .map(|i| capture("POST", &format!("/p/{i}"), "some words"))
+        .collect();
+    rt.block_on(writer.insert_all(many)).unwrap();
+    let control = ControlState::new(engine.maintenance());
+    catch_up_index(&writer).unwrap();
+    let ids: Vec<CaptureId> = (1..=1200).map(CaptureId).collect();
+    assert_eq!(control.delete(&writer, &ids).unwrap(), 1200);
+    let reader = engine.store().reader().unwrap();
+    assert_eq!(reader.count().unwrap(), 1300);
+    let f = Filter::parse("words").unwrap();
+    assert_eq!(
+        filter::matching_ids(reader.connection(), &f, None).unwrap().len(),
+        1300
+    );
+    assert_eq!(control.clear_all(&writer).unwrap(), 1300);
+    assert_eq!(reader.count().unwrap(), 0);
+    assert_eq!(
+        crate::store::search_index::indexed_upto(reader.connection()).unwrap(),
+        0
+    );
+    drop(rt);
+    engine.shutdown();
+}

@@ -24,6 +24,8 @@ pub struct ControlView {
     pub stats: Option<Vec<PathStats>>,
     pub stats_loading: bool,
     pub show_stats: bool,
+    /// "Delete the N matching captures?" is open.
+    pub confirm_delete_matching: bool,
 }
 
 impl HookscopeApp {
@@ -93,6 +95,30 @@ impl HookscopeApp {
     }
 
     pub(super) fn control_windows_ui(&mut self, ctx: &egui::Context, intents: &mut Vec<Intent>) {
+        if self.control.confirm_delete_matching {
+            let mut open = true;
+            let n = self.list.len();
+            egui::Window::new("Delete matching captures?")
+                .collapsible(false)
+                .resizable(false)
+                .open(&mut open)
+                .show(ctx, |ui| {
+                    ui.label(format!(
+                        "This deletes the {n} captures matching `{}`. It cannot be undone.",
+                        self.control.filter_applied
+                    ));
+                    ui.horizontal(|ui| {
+                        if ui.button(format!("Delete {n} captures")).clicked() {
+                            intents.push(Intent::Delete(self.list.ids().to_vec()));
+                            self.control.confirm_delete_matching = false;
+                        }
+                        if ui.button("Cancel").clicked() {
+                            self.control.confirm_delete_matching = false;
+                        }
+                    });
+                });
+            self.control.confirm_delete_matching &= open;
+        }
         if self.control.show_rules {
             let mut open = true;
             egui::Window::new("Response rules")
@@ -115,6 +141,15 @@ impl HookscopeApp {
 
     /// Toolbar buttons for the panels.
     pub(super) fn control_buttons_ui(&mut self, ui: &mut egui::Ui, intents: &mut Vec<Intent>) {
+        if !self.control.filter_applied.is_empty()
+            && !self.list.is_empty()
+            && ui
+                .button(format!("Delete {} matching…", self.list.len()))
+                .on_hover_text("Delete every capture the filter shows")
+                .clicked()
+        {
+            self.control.confirm_delete_matching = true;
+        }
         if ui
             .button("Rules")
             .on_hover_text("Response rules: status, delay, failures")

@@ -16,10 +16,9 @@ pub fn matching_summaries(
     filter: &Filter,
     limit: Option<usize>,
 ) -> anyhow::Result<Vec<Summary>> {
-    if filter.uses_search_index()
-        && search_index::pending(reader.connection())? > 0
-        && let Some(store) = Store::open_existing(dir)?
-    {
+    // Filters need schema v3 (indexes, search index): bring an older database up to date.
+    let store = Store::open(dir)?;
+    if filter.uses_search_index() && search_index::pending(reader.connection())? > 0 {
         let mut conn = store.connect_rw()?;
         search_index::catch_up(&mut conn, 1000)?;
     }

@@ -189,6 +189,8 @@ pub fn clear(dir: &Path) -> anyhow::Result<ExitCode> {
     };
     let conn = store.connect_rw()?;
     let n = crate::store::clear(&conn)?;
+    // Give the space back to the file system (in steps: a running receiver keeps going).
+    while crate::store::retention::compact_step(&conn, 4096)? == crate::store::retention::Compacted::More {}
     out(&format!("deleted {n} captures\n"));
     Ok(ExitCode::SUCCESS)
 }

@@ -136,6 +136,8 @@ fn run(handle: &MaintenanceHandle, writer: &WriterHandle, reader: &rusqlite::Con
     let mut compact = false;
     // An old (non-incremental) database may need one full VACUUM once ingest is idle.
     let mut full_vacuum_check = false;
+    // Retention deleted captures that nobody was told about yet.
+    let mut purged = false;
     loop {
         // Sleep until the next tick, a wake-up or a stop.
         let pause = if more { BETWEEN_STEPS } else { TICK };
@@ -172,7 +174,7 @@ fn run(handle: &MaintenanceHandle, writer: &WriterHandle, reader: &rusqlite::Con
         let busy = rate > BUSY_ROWS_PER_SEC;
 
         more = false;
-        let run_step = || -> Result<bool, StoreError> {
+        let mut run_step = || -> Result<bool, StoreError> {
             let mut more = false;
             if !policy.is_unlimited() {
                 let deleted = writer.call_blocking(move |conn, _| {
@@ -180,6 +182,10 @@ fn run(handle: &MaintenanceHandle, writer: &WriterHandle, reader: &rusqlite::Con
                 })?;
                 if deleted > 0 {
                     more = true;
+                    purged = true;
+                } else if std::mem::take(&mut purged) {
+                    // Once per purge, not per step: windows reload their lists.
+                    writer.notify_changed();
                 }
             }
             if !busy {

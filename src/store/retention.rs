@@ -124,6 +124,21 @@ pub fn delete_ids(conn: &mut Connection, ids: &[i64]) -> Result<(), StoreError> 
     Ok(())
 }
 
+/// Delete the oldest `batch` captures with ids up to `max_id` (clear-all in steps). Returns
+/// how many were deleted; 0 when none are left.
+pub fn delete_oldest_upto(conn: &mut Connection, max_id: i64, batch: usize) -> Result<usize, StoreError> {
+    let ids = select_ids(
+        conn,
+        "SELECT id FROM captures WHERE id <= ?1 ORDER BY id LIMIT ?2",
+        max_id,
+        batch as i64,
+    )?;
+    if !ids.is_empty() {
+        delete_ids(conn, &ids)?;
+    }
+    Ok(ids.len())
+}
+
 /// Bytes of the database in use (pages that are not free).
 pub fn used_bytes(conn: &Connection) -> Result<u64, StoreError> {
     let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;

@@ -30,6 +30,11 @@ impl ListModel {
         self.ids.is_empty()
     }
 
+    /// Every id in the list, oldest first.
+    pub fn ids(&self) -> &[CaptureId] {
+        &self.ids
+    }
+
     pub fn id_at(&self, index: usize) -> Option<CaptureId> {
         self.ids.get(index).copied()
     }
