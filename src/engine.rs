@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::server::ReceiverState;
 use crate::store::maintenance::{Maintenance, MaintenanceHandle};
 use crate::store::retention::RetentionPolicy;
-use crate::store::{NoAnalysis, Store, StoreError, Writer, WriterHandle};
+use crate::store::{LiveAnalyzer, Store, StoreError, Writer, WriterHandle};
 
 /// Store + writer (+ the background maintenance thread) for one data dir.
 pub struct Engine {
@@ -20,7 +20,8 @@ impl Engine {
     /// Open (or create) the database in `data_dir` and start its writer thread.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         let store = Store::open(data_dir)?;
-        let writer = Writer::start(&store, Box::new(NoAnalysis))?;
+        let analyzer = LiveAnalyzer::load(&store.connect_ro()?)?;
+        let writer = Writer::start(&store, Box::new(analyzer))?;
         let maintenance = Maintenance::start(&store, writer.handle(), RetentionPolicy::default())?;
         Ok(Engine {
             store,

@@ -2,6 +2,11 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+/// Many small allocations on several threads (requests, captures, frames): mimalloc keeps them
+/// cheap and uncontended.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = hookscope::cli::Cli::parse();
     let result = match hookscope::cli::run(&cli) {

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hookscope::capture::HeaderList;
-use hookscope::signature::{RequestParts, Scheme, SignParams, VerifyOptions, sign, verify};
+use hookscope::signature::{
+    RequestParts, Scheme, SignParams, VerifyOptions, inputs_from_headers, sign, verify,
+};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -76,23 +78,15 @@ fn header_list(v: &Vector) -> HeaderList {
     )
 }
 
-/// The value of a `key=value` element in a header split by `sep`.
-fn element<'a>(value: &'a str, sep: char, key: &str) -> Option<&'a str> {
-    value
-        .split(sep)
-        .find_map(|e| e.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v))
-}
-
 /// Sign a valid vector with the inputs its scheme's "Re-sign" line names, and check the result.
 fn resign(scheme: &Scheme, v: &Vector, headers: &HeaderList, body: &[u8]) -> Result<(), String> {
-    let get = |name: &str| headers.get(name);
-    let secs = |name: &str| get(name).and_then(|t| t.parse::<i64>().ok());
     let sig_header = scheme.signature_header();
-    let received = get(sig_header).ok_or("no signature header")?;
+    let received = headers.get(sig_header).ok_or("no signature header")?;
     let mut url = v.url.clone();
     if v.reason == "valid_port_normalization" {
         url = url.replacen(":443", "", 1);
     }
+    let inputs = inputs_from_headers(scheme, headers);
     let mut p = SignParams {
         method: &v.method,
         url: &url,
@@ -100,27 +94,7 @@ fn resign(scheme: &Scheme, v: &Vector, headers: &HeaderList, body: &[u8]) -> Res
         now_unix: 0,
         ..SignParams::default()
     };
-    match scheme {
-        Scheme::StandardWebhooks | Scheme::Svix => {
-            let prefix = if *scheme == Scheme::Svix {
-                "svix"
-            } else {
-                "webhook"
-            };
-            p.id = get(&format!("{prefix}-id"));
-            p.timestamp = secs(&format!("{prefix}-timestamp"));
-        }
-        Scheme::Stripe => p.timestamp = element(received, ',', "t").and_then(|t| t.parse().ok()),
-        Scheme::Paddle => p.timestamp = element(received, ';', "ts").and_then(|t| t.parse().ok()),
-        Scheme::Slack => p.timestamp = secs("X-Slack-Request-Timestamp"),
-        Scheme::Zoom => p.timestamp = secs("x-zm-request-timestamp"),
-        Scheme::Twitch => {
-            p.id = get("Twitch-Eventsub-Message-Id");
-            p.timestamp_str = get("Twitch-Eventsub-Message-Timestamp");
-        }
-        Scheme::HubspotV3 => p.timestamp_ms = secs("X-HubSpot-Request-Timestamp"),
-        _ => {}
-    }
+    inputs.apply(&mut p);
     let signed = sign(scheme, &v.secret, &p).map_err(|e| format!("sign failed: {e}"))?;
     let produced = signed
         .header(sig_header)

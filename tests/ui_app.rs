@@ -71,8 +71,8 @@ fn new_capture_appears_live_and_opens_its_detail() {
     harness.step();
     assert_eq!(
         commands(&command_rx),
-        vec![Command::LoadIds],
-        "the history is requested at start"
+        vec![Command::LoadIds, Command::LoadProfiles],
+        "the history and the profiles are requested at start"
     );
     sink.send(AppEvent::Ids(Vec::new()));
     harness.run();
@@ -127,4 +127,119 @@ fn port_in_use_is_shown_with_a_way_to_pick_another() {
             .any(|c| matches!(c, Command::StartReceiver { port: 8787, .. })),
         "apply restarts the receiver: {sent:?}"
     );
+}
+
+#[test]
+fn verdicts_show_in_the_list_and_the_signature_panel() {
+    use hookscope::capture::Verdict;
+    use hookscope::signature::{Profile, RequestParts, Scheme, SignParams, evaluate, sign};
+
+    let (mut harness, command_rx, sink) = new_app();
+    harness.step();
+    sink.send(AppEvent::Ids(Vec::new()));
+    // A capture signed with the configured profile's secret, and a tampered copy.
+    let secret = "smtm_whsec_ui";
+    let mut good = capture();
+    let signed = sign(
+        &Scheme::Smtm,
+        secret,
+        &SignParams {
+            body: &good.body,
+            ..SignParams::default()
+        },
+    )
+    .unwrap();
+    for (n, v) in signed.headers {
+        good.headers.push(n, v);
+    }
+    let profiles = vec![Profile {
+        name: "smtm-prod".into(),
+        path_pattern: "/hooks/*".into(),
+        scheme: Scheme::Smtm,
+        secret: secret.into(),
+        tolerance_secs: None,
+    }];
+    let mut bad = good.clone();
+    bad.id = CaptureId(42);
+    bad.body.extend_from_slice(b"\n");
+    let judge = |c: &mut Capture| {
+        let url = c.url();
+        let parts = RequestParts {
+            method: &c.method,
+            url: &url,
+            headers: &c.headers,
+            body: &c.body,
+        };
+        let e = evaluate(&profiles, &parts, &c.path, 0);
+        c.analysis.verdict = Verdict::from(e.verdict);
+        c.analysis.scheme = e.scheme.clone();
+        c.analysis.reason = e.reason.clone();
+        c.analysis.explanation = e.explanation.clone();
+        e
+    };
+    let good_eval = judge(&mut good);
+    let bad_eval = judge(&mut bad);
+    assert_eq!(bad.analysis.verdict, Verdict::Invalid);
+    sink.send(AppEvent::Inserted(vec![Summary::of(&good), Summary::of(&bad)]));
+    harness.run();
+    assert_eq!(
+        harness.query_all_by_label("✔ smtm").count(),
+        1,
+        "the valid row shows ✔"
+    );
+    assert_eq!(
+        harness.query_all_by_label("❌ smtm").count(),
+        1,
+        "the tampered row shows ❌"
+    );
+
+    // Open the tampered one: the signature panel names the cause.
+    harness.query_all_by_label("/hooks/smtm").nth(1).unwrap().click();
+    harness.step();
+    sink.send(AppEvent::Detail(Box::new(bad.clone())));
+    sink.send(AppEvent::SignatureDetail {
+        id: bad.id,
+        evaluation: Box::new(bad_eval),
+    });
+    step_until(&mut harness, "Response");
+    harness.get_by_label("Signature").click();
+    harness.step();
+    step_until(&mut harness, "newline");
+    harness.get_by_label_contains("newline");
+    harness.get_by_label("Expected");
+    assert!(
+        harness.query_by_label_contains(secret).is_none(),
+        "the secret is never shown"
+    );
+    let _ = good_eval;
+
+    // Profiles: the window lists them redacted, and saving a new one is sent to the background.
+    let _ = commands(&command_rx);
+    sink.send(AppEvent::Profiles(profiles.clone()));
+    harness.get_by_label("Profiles…").click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("••••c_ui");
+    assert!(harness.query_by_label(secret).is_none(), "the secret is redacted");
+    assert!(commands(&command_rx).contains(&Command::LoadProfiles));
+    // An incomplete new profile is refused in place; nothing is sent.
+    harness.get_by_label("Add profile…").click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("Save").click();
+    harness.step();
+    harness.step();
+    harness.get_by_label_contains("needs a name");
+    assert!(
+        !commands(&command_rx)
+            .iter()
+            .any(|c| matches!(c, Command::SaveProfile { .. }))
+    );
+    harness.get_by_label("Cancel").click();
+    harness.step();
+    // Removing goes to the background.
+    harness.get_by_label("Remove").click();
+    harness.step();
+    harness.step();
+    assert!(commands(&command_rx).contains(&Command::RemoveProfile("smtm-prod".into())));
 }

@@ -235,7 +235,16 @@ impl Worker {
                     .send(AppEvent::Error(format!("cannot read captures: {e}"))),
             },
             Command::LoadDetail(id) => match self.reader.get(id) {
-                Ok(Some(c)) => self.sink.send(AppEvent::Detail(Box::new(c))),
+                Ok(Some(c)) => {
+                    let evaluation = self.evaluate(&c);
+                    self.sink.send(AppEvent::Detail(Box::new(c)));
+                    if let Some(evaluation) = evaluation {
+                        self.sink.send(AppEvent::SignatureDetail {
+                            id,
+                            evaluation: Box::new(evaluation),
+                        });
+                    }
+                }
                 Ok(None) => self.sink.send(AppEvent::DetailMissing(id)),
                 Err(e) => self
                     .sink
@@ -251,7 +260,114 @@ impl Worker {
                 let result = self.control.clear_all(&self.writer);
                 self.after_change(result.map(|_| ()), "cannot clear the history");
             }
+            Command::LoadProfiles => self.send_profiles(),
+            Command::SaveProfile { profile, replace } => {
+                let name = profile.name.clone();
+                let saved = self.writer.call_blocking(move |conn, _| {
+                    crate::store::save_profile(conn, &profile, replace.as_deref())
+                });
+                match saved {
+                    Ok(()) => {
+                        self.send_profiles();
+                        self.reverify_in_background(format!("profile '{name}' saved; captures re-verified"));
+                    }
+                    Err(e) => self
+                        .sink
+                        .send(AppEvent::Error(format!("cannot save profile '{name}': {e}"))),
+                }
+            }
+            Command::RemoveProfile(name) => {
+                let n = name.clone();
+                match self
+                    .writer
+                    .call_blocking(move |conn, _| crate::store::remove_profile(conn, &n))
+                {
+                    Ok(_) => {
+                        self.send_profiles();
+                        self.reverify_in_background(format!(
+                            "profile '{name}' removed; captures re-verified"
+                        ));
+                    }
+                    Err(e) => self
+                        .sink
+                        .send(AppEvent::Error(format!("cannot remove profile '{name}': {e}"))),
+                }
+            }
+            Command::VerifyWith {
+                id,
+                scheme,
+                secret,
+                tolerance_secs,
+            } => match self.reader.get(id) {
+                Ok(Some(c)) => {
+                    let url = c.url();
+                    let parts = crate::signature::RequestParts {
+                        method: &c.method,
+                        url: &url,
+                        headers: &c.headers,
+                        body: &c.body,
+                    };
+                    let opts = crate::signature::VerifyOptions {
+                        now_unix: Some(c.received_at_us.div_euclid(1_000_000)),
+                        tolerance_secs,
+                    };
+                    let profiles = crate::store::list_profiles(self.reader.connection()).unwrap_or_default();
+                    let others: Vec<(&str, &str)> = profiles
+                        .iter()
+                        .map(|p| (p.name.as_str(), p.secret.as_str()))
+                        .collect();
+                    let verification = crate::signature::diagnose(&scheme, &secret, &parts, &opts, &others);
+                    self.sink.send(AppEvent::VerifyResult {
+                        id,
+                        verification: Box::new(verification),
+                    });
+                }
+                Ok(None) => self.sink.send(AppEvent::DetailMissing(id)),
+                Err(e) => self
+                    .sink
+                    .send(AppEvent::Error(format!("cannot read capture {id}: {e}"))),
+            },
         }
+    }
+
+    /// The signature verdict of `c` with today's profiles, in full (expected vs received, skew).
+    fn evaluate(&self, c: &crate::capture::Capture) -> Option<crate::signature::Evaluation> {
+        let profiles = crate::store::list_profiles(self.reader.connection()).ok()?;
+        let url = c.url();
+        let parts = crate::signature::RequestParts {
+            method: &c.method,
+            url: &url,
+            headers: &c.headers,
+            body: &c.body,
+        };
+        Some(crate::signature::evaluate(
+            &profiles,
+            &parts,
+            &c.path,
+            c.received_at_us.div_euclid(1_000_000),
+        ))
+    }
+
+    fn send_profiles(&self) {
+        match crate::store::list_profiles(self.reader.connection()) {
+            Ok(p) => self.sink.send(AppEvent::Profiles(p)),
+            Err(e) => self
+                .sink
+                .send(AppEvent::Error(format!("cannot read the profiles: {e}"))),
+        }
+    }
+
+    /// After a profile change: recompute every stored verdict on the runtime (in chunks, so
+    /// ingest goes on), then tell the UI.
+    fn reverify_in_background(&self, done: String) {
+        let writer = self.writer.clone();
+        let sink = self.sink.clone();
+        self.runtime.spawn(async move {
+            match writer.reverify_all().await {
+                Ok(()) => sink.send(AppEvent::Info(done)),
+                Err(e) => sink.send(AppEvent::Error(format!("cannot re-verify stored captures: {e}"))),
+            }
+        });
     }
 
     fn after_change(&self, result: Result<(), crate::store::StoreError>, what: &str) {

@@ -3,6 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::capture::{Capture, CaptureId, Summary};
+use crate::signature::{Evaluation, Profile, Scheme, Verification};
 
 /// What the UI asks for. Sent with `try_send`; the UI never waits for an answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +22,21 @@ pub enum Command {
     ClearAll,
     /// Filter, response rules, stats, retention.
     Control(super::control::ControlCommand),
+    /// Read the signing profiles.
+    LoadProfiles,
+    /// Add a profile, or replace the one named `replace`; stored verdicts are then recomputed.
+    SaveProfile {
+        profile: Box<Profile>,
+        replace: Option<String>,
+    },
+    RemoveProfile(String),
+    /// Try a secret on a capture without saving it.
+    VerifyWith {
+        id: CaptureId,
+        scheme: Scheme,
+        secret: String,
+        tolerance_secs: Option<u64>,
+    },
 }
 
 /// What comes back, drained by `App::logic` within a time budget.
@@ -48,4 +64,18 @@ pub enum AppEvent {
     Error(String),
     /// Answers to [`Command::Control`].
     Control(super::control::ControlEvent),
+    /// Something worked; shown in the status line.
+    Info(String),
+    /// Every signing profile (secrets included: they stay in memory, never in settings).
+    Profiles(Vec<Profile>),
+    /// The full signature verdict of a capture (expected vs received, skew), computed off the UI thread.
+    SignatureDetail {
+        id: CaptureId,
+        evaluation: Box<Evaluation>,
+    },
+    /// The answer to [`Command::VerifyWith`].
+    VerifyResult {
+        id: CaptureId,
+        verification: Box<Verification>,
+    },
 }

@@ -27,6 +27,7 @@ use crate::ui::code_view::CodeText;
 use crate::ui::detail::{DetailInput, DetailView, Pane, RenderKey, detail_ui};
 use crate::ui::list::{ScrollTo, request_list_ui};
 use crate::ui::list_model::ListModel;
+use crate::ui::profiles::{ProfilesView, profiles_window};
 use crate::ui::status_bar::{ReceiverStatus, StatusBar, status_bar_ui};
 
 /// Longest time one frame spends draining background events.
@@ -65,6 +66,11 @@ pub struct HookscopeApp {
     data_dir: String,
     /// Filter bar, Rules and Stats panels.
     control: control_view::ControlView,
+    /// Signing profiles as last read (secrets stay in memory only).
+    profiles: Vec<crate::signature::Profile>,
+    profiles_view: ProfilesView,
+    /// The full signature verdict of the selected capture.
+    evaluation: Option<(CaptureId, crate::signature::Evaluation)>,
 }
 
 impl HookscopeApp {
@@ -90,8 +96,12 @@ impl HookscopeApp {
             confirm_clear: false,
             data_dir,
             control: control_view::ControlView::default(),
+            profiles: Vec::new(),
+            profiles_view: ProfilesView::default(),
+            evaluation: None,
         };
         app.send(Command::LoadIds);
+        app.send(Command::LoadProfiles);
         if app.settings.listen_on_start {
             app.start_receiver();
         }
@@ -182,9 +192,25 @@ impl HookscopeApp {
                     self.rendered.insert(key, code);
                 }
             }
-            AppEvent::Changed => self.send(Command::LoadIds),
+            AppEvent::Changed => {
+                self.send(Command::LoadIds);
+                // Verdicts may have changed: reload the selected capture too.
+                if let Some(id) = self.selected {
+                    self.send(Command::LoadDetail(id));
+                }
+            }
             AppEvent::Error(message) => self.message = Some((message, true)),
             AppEvent::Control(event) => self.apply_control(event),
+            AppEvent::Info(message) => self.message = Some((message, false)),
+            AppEvent::Profiles(profiles) => self.profiles = profiles,
+            AppEvent::SignatureDetail { id, evaluation } => {
+                if self.selected == Some(id) {
+                    self.evaluation = Some((id, *evaluation));
+                }
+            }
+            AppEvent::VerifyResult { id, verification } => {
+                self.detail_view.verify.result = Some((id, *verification));
+            }
         }
     }
 
@@ -228,6 +254,27 @@ impl HookscopeApp {
                 self.message = Some(("copied to the clipboard".into(), false));
             }
             Intent::Control(c) => self.handle_control(c),
+            Intent::VerifyWith {
+                id,
+                scheme,
+                secret,
+                tolerance_secs,
+            } => {
+                self.send(Command::VerifyWith {
+                    id,
+                    scheme,
+                    secret,
+                    tolerance_secs,
+                });
+            }
+            Intent::SaveProfile { profile, replace } => {
+                self.message = Some((format!("saving profile '{}'…", profile.name), false));
+                self.send(Command::SaveProfile { profile, replace });
+            }
+            Intent::RemoveProfile(name) => {
+                self.profiles_view.revealed.remove(&name);
+                self.send(Command::RemoveProfile(name));
+            }
         }
     }
 
@@ -303,6 +350,14 @@ impl HookscopeApp {
                     ThemeChoice::Light => ThemeChoice::Dark,
                 };
             }
+            if ui
+                .button("Profiles…")
+                .on_hover_text("Signing profiles: path pattern → scheme + secret")
+                .clicked()
+            {
+                self.profiles_view.open = !self.profiles_view.open;
+                self.send(Command::LoadProfiles);
+            }
             if ui.button("Settings").clicked() {
                 self.show_settings = !self.show_settings;
             }
@@ -334,6 +389,9 @@ impl HookscopeApp {
                     });
                 });
             self.confirm_clear &= open;
+        }
+        if self.profiles_view.open {
+            profiles_window(ctx, &mut self.profiles_view, &self.profiles, intents);
         }
         if self.show_settings {
             let mut open = true;
@@ -436,6 +494,11 @@ impl eframe::App for HookscopeApp {
             capture: self.detail.as_deref(),
             loading: self.detail_loading,
             code: None,
+            evaluation: self
+                .evaluation
+                .as_ref()
+                .filter(|(id, _)| self.selected == Some(*id))
+                .map(|(_, e)| e),
         };
         let wanted_key = |pane: Pane, id: CaptureId| RenderKey { id, pane, dark };
         let current_code = self.detail.as_ref().and_then(|c| {

@@ -3,12 +3,14 @@
 //! No tokio, no egui, no rusqlite here: everything derives from raw bytes.
 
 mod analysis;
+mod delivery;
 pub mod filter;
 mod headers;
 mod json;
 mod summary;
 
 pub use analysis::{Analysis, Verdict};
+pub use delivery::{DeliveryFacts, delivery_facts, timestamp_us};
 pub use summary::Summary;
 
 pub use headers::{Header, HeaderList, decode_header_block, encode_header_block};

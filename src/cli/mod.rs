@@ -4,6 +4,7 @@ mod filter;
 mod listen;
 mod read;
 mod rules;
+pub mod signature;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -45,6 +46,15 @@ pub enum Command {
     Stats(JsonFlag),
     /// Delete every stored capture.
     Clear,
+    /// Verify a request's signature: exit 0 valid, 1 invalid, 2 usage error.
+    Verify(signature::VerifyArgs),
+    /// Print the signature headers a provider would add to a request.
+    Sign(signature::SignArgs),
+    /// Manage signing profiles (path pattern → scheme + secret).
+    Profile {
+        #[command(subcommand)]
+        command: signature::ProfileCommand,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +164,9 @@ pub fn run(cli: &Cli) -> Option<anyhow::Result<ExitCode>> {
         Command::Show(args) => read::show(&dir, args),
         Command::Stats(args) => read::stats(&dir, args.json),
         Command::Clear => read::clear(&dir),
+        Command::Verify(args) => signature::verify(&dir, args),
+        Command::Sign(args) => signature::sign_command(&dir, args),
+        Command::Profile { command } => signature::profile(&dir, command),
     })
 }
 

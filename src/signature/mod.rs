@@ -11,6 +11,7 @@ mod engine;
 mod forensics;
 mod github;
 mod hubspot;
+mod inputs;
 mod jsjson;
 mod linear;
 mod maintainx;
@@ -38,7 +39,8 @@ use crate::capture::HeaderList;
 pub use common::js_reserialize;
 pub use detect::detect;
 pub use forensics::diagnose;
-pub use profile::{Evaluation, Profile, VerdictKind, evaluate, profile_for_path, redact};
+pub use inputs::{SignInputs, inputs_from_headers};
+pub use profile::{Evaluation, Profile, VerdictKind, evaluate, profile_for_path, redact, validate_profile};
 
 /// A signature scheme: one of the built-in providers, or a user-defined HMAC recipe.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

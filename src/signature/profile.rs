@@ -40,6 +40,34 @@ impl std::fmt::Debug for Profile {
     }
 }
 
+/// Check a profile before it is stored.
+pub fn validate_profile(p: &Profile) -> Result<(), String> {
+    if p.name.trim().is_empty() {
+        return Err("the profile needs a name".into());
+    }
+    if p.path_pattern.trim().is_empty() {
+        return Err("the profile needs a path pattern (`*` for every path)".into());
+    }
+    if let Err(e) = globset::Glob::new(&p.path_pattern) {
+        return Err(format!(
+            "the path pattern {:?} is not a valid glob: {e}",
+            p.path_pattern
+        ));
+    }
+    if p.secret.is_empty() {
+        return Err("the profile needs a secret".into());
+    }
+    if let Scheme::Custom(c) = &p.scheme {
+        if c.header.trim().is_empty() {
+            return Err("a custom scheme needs the signature header's name".into());
+        }
+        if c.template.is_empty() {
+            return Err("a custom scheme needs a signed-message template such as {body}".into());
+        }
+    }
+    Ok(())
+}
+
 /// How specific a pattern is: its number of literal (non-wildcard) characters.
 fn specificity(pattern: &str) -> usize {
     pattern

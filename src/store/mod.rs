@@ -3,9 +3,11 @@
 //! One "store-writer" thread owns the only writing connection and commits captures in batches
 //! (group commit); readers open their own connections (WAL lets them run alongside).
 
+pub mod analysis;
 pub mod filter;
 pub mod kv;
 pub mod maintenance;
+pub mod profiles;
 mod read;
 pub mod retention;
 mod rows;
@@ -18,6 +20,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use analysis::LiveAnalyzer;
+pub use profiles::{get_profile, list_profiles, remove_profile, save_profile};
 pub use read::{Reader, Stats, clear, delete};
 pub use writer::{Analyzer, Batch, NoAnalysis, StoreEvent, Subscriber, Writer, WriterHandle};
 

@@ -32,7 +32,24 @@ pub enum StoreEvent {
 /// Lets the writer analyse each capture (signature verdict, duplicates, ordering) inside the
 /// transaction that stores it.
 pub trait Analyzer: Send {
+    /// Called once before each batch is analysed and stored.
+    fn begin_batch(&mut self, _conn: &Connection) {}
+
     fn analyze(&mut self, conn: &Connection, capture: &mut Capture);
+
+    /// Reload what the analysis depends on (signing profiles) after it changed.
+    fn refresh(&mut self, _conn: &Connection) {}
+
+    /// Recompute the stored signature verdict of up to `limit` captures with id above `after`;
+    /// returns the last id handled (`None`: nothing left).
+    fn reverify(
+        &mut self,
+        _conn: &Connection,
+        _after: CaptureId,
+        _limit: usize,
+    ) -> Result<Option<CaptureId>, String> {
+        Ok(None)
+    }
 }
 
 /// An analyzer that leaves captures as they are.
@@ -78,11 +95,48 @@ pub struct WriterHandle {
 pub struct Writer {
     handle: WriterHandle,
     join: Option<JoinHandle<()>>,
+    checkpointer: Option<Checkpointer>,
+}
+
+/// How often the checkpointer folds the WAL back into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Copies committed WAL frames into the database file on its own thread and connection
+/// (`wal_checkpoint(PASSIVE)` never blocks the writer), so commits never pay for checkpoints.
+struct Checkpointer {
+    stop: std::sync::mpsc::SyncSender<()>,
+    join: JoinHandle<()>,
+}
+
+impl Checkpointer {
+    fn start(store: &Store) -> Result<Self, StoreError> {
+        let conn = store.connect_rw()?;
+        let (stop, stopped) = std::sync::mpsc::sync_channel::<()>(1);
+        let join = std::thread::Builder::new()
+            .name("store-checkpoint".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(CHECKPOINT_EVERY)
+                {
+                    // Busy or failed checkpoints are retried on the next tick; the WAL keeps the data.
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            })?;
+        Ok(Checkpointer { stop, join })
+    }
+
+    fn stop(self) {
+        let _ = self.stop.try_send(());
+        let _ = self.join.join();
+    }
 }
 
 impl Writer {
     pub fn start(store: &Store, analyzer: Box<dyn Analyzer>) -> Result<Self, StoreError> {
         let conn = store.connect_rw()?;
+        // The checkpointer thread does this work instead of the committing thread.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpointer = Checkpointer::start(store)?;
         let (tx, rx) = mpsc::channel(QUEUE);
         let subs: Subscriptions = Arc::default();
         let thread_subs = subs.clone();
@@ -92,6 +146,7 @@ impl Writer {
         Ok(Writer {
             handle: WriterHandle { tx, subs },
             join: Some(join),
+            checkpointer: Some(checkpointer),
         })
     }
 
@@ -105,6 +160,9 @@ impl Writer {
     }
 
     fn stop_and_join(&mut self) {
+        if let Some(c) = self.checkpointer.take() {
+            c.stop();
+        }
         if let Some(join) = self.join.take() {
             // The writer may already be gone; then there is nothing left to commit.
             let _ = self.handle.tx.blocking_send(Request::Stop);
@@ -176,6 +234,7 @@ impl WriterHandle {
         let subs = self.subs.clone();
         self.call(move |conn, analyzer| {
             let mut captures = captures;
+            analyzer.begin_batch(conn);
             let tx = conn.transaction()?;
             for c in &mut captures {
                 analyzer.analyze(&tx, c);
@@ -187,6 +246,41 @@ impl WriterHandle {
             Ok(ids)
         })
         .await
+    }
+
+    /// Reload the analyzer's inputs (profiles) and recompute every stored verdict, a chunk per
+    /// writer call so ingest goes on in between. Subscribers hear `Changed` at the end.
+    pub async fn reverify_all(&self) -> Result<(), StoreError> {
+        self.call(|conn, analyzer| {
+            analyzer.refresh(conn);
+            Ok(())
+        })
+        .await?;
+        let mut after = CaptureId(0);
+        while let Some(last) = self
+            .call(move |conn, analyzer| reverify_in_tx(conn, analyzer, after))
+            .await?
+        {
+            after = last;
+        }
+        self.notify_changed();
+        Ok(())
+    }
+
+    /// [`Self::reverify_all`] for threads outside the runtime (CLI, tests).
+    pub fn reverify_all_blocking(&self) -> Result<(), StoreError> {
+        self.call_blocking(|conn, analyzer| {
+            analyzer.refresh(conn);
+            Ok(())
+        })?;
+        let mut after = CaptureId(0);
+        while let Some(last) =
+            self.call_blocking(move |conn, analyzer| reverify_in_tx(conn, analyzer, after))?
+        {
+            after = last;
+        }
+        self.notify_changed();
+        Ok(())
     }
 
     /// Drop every subscription: subscribers see their channel end.
@@ -218,6 +312,19 @@ impl WriterHandle {
         }
         Subscriber { events, gap }
     }
+}
+
+fn reverify_in_tx(
+    conn: &mut Connection,
+    analyzer: &mut dyn Analyzer,
+    after: CaptureId,
+) -> Result<Option<CaptureId>, StoreError> {
+    let tx = conn.transaction()?;
+    let last = analyzer
+        .reverify(&tx, after, super::analysis::REVERIFY_CHUNK)
+        .map_err(StoreError::Write)?;
+    tx.commit()?;
+    Ok(last)
 }
 
 fn publish(subs: &Subscriptions, event: &StoreEvent) {
@@ -281,6 +388,7 @@ fn commit_batch(
     analyzer: &mut dyn Analyzer,
 ) {
     let result = (|| -> rusqlite::Result<()> {
+        analyzer.begin_batch(conn);
         let tx = conn.transaction()?;
         for (c, _) in batch.iter_mut() {
             analyzer.analyze(&tx, c);

@@ -3,9 +3,11 @@
 use egui_extras::{Column, TableBuilder};
 
 use super::code_view::{CodeText, code_view_ui};
+use super::signature::{VerifyWithForm, signature_ui, verdict_badge};
 use super::{Intent, palette, short_time};
 use crate::body::human_size;
 use crate::capture::{Capture, CaptureId, HeaderList, format_rfc3339_us};
+use crate::signature::Evaluation;
 
 /// How a body is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -38,6 +40,7 @@ pub struct RenderKey {
 pub enum DetailTab {
     #[default]
     Overview,
+    Signature,
     Headers,
     Body,
     Raw,
@@ -49,6 +52,7 @@ pub enum DetailTab {
 pub struct DetailView {
     pub tab: DetailTab,
     pub body_mode: BodyMode,
+    pub verify: VerifyWithForm,
 }
 
 impl Default for DetailView {
@@ -56,6 +60,7 @@ impl Default for DetailView {
         DetailView {
             tab: DetailTab::Body,
             body_mode: BodyMode::Pretty,
+            verify: VerifyWithForm::default(),
         }
     }
 }
@@ -66,6 +71,8 @@ pub struct DetailInput<'a> {
     pub loading: bool,
     /// Prepared text for the pane [`detail_ui`] asked for last frame, when ready.
     pub code: Option<&'a CodeText>,
+    /// The full signature verdict with today's profiles, once computed.
+    pub evaluation: Option<&'a Evaluation>,
 }
 
 /// Show the pane. Returns the text pane it wants prepared (if any).
@@ -105,10 +112,19 @@ pub fn detail_ui(
         if let Some(code) = c.status() {
             ui.label(egui::RichText::new(format!("answered {code}")).color(palette::status(Some(code))));
         }
+        let (icon, label, color) = verdict_badge(c.analysis.verdict);
+        let scheme = c
+            .analysis
+            .scheme
+            .as_deref()
+            .map(|s| format!(" · {s}"))
+            .unwrap_or_default();
+        ui.label(egui::RichText::new(format!("{icon} {label}{scheme}")).color(color));
     });
     ui.horizontal(|ui| {
         for (tab, label) in [
             (DetailTab::Overview, "Overview"),
+            (DetailTab::Signature, "Signature"),
             (DetailTab::Headers, "Headers"),
             (DetailTab::Body, "Body"),
             (DetailTab::Raw, "Raw"),
@@ -121,6 +137,14 @@ pub fn detail_ui(
     match view.tab {
         DetailTab::Overview => {
             overview_ui(ui, c);
+            None
+        }
+        DetailTab::Signature => {
+            egui::ScrollArea::vertical()
+                .id_salt("signature-scroll")
+                .show(ui, |ui| {
+                    signature_ui(ui, c, input.evaluation, &mut view.verify, intents);
+                });
             None
         }
         DetailTab::Headers => {

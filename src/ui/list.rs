@@ -5,6 +5,7 @@ use std::ops::Range;
 use egui_extras::{Column, TableBuilder};
 
 use super::list_model::ListModel;
+use super::signature::verdict_badge;
 use super::{Intent, palette, short_time};
 use crate::body::human_size;
 use crate::capture::{CaptureId, Origin, Summary};
@@ -56,7 +57,9 @@ pub fn request_list_ui(
         .column(Column::exact(56.0))
         .column(Column::initial(96.0).at_least(60.0))
         .column(Column::initial(62.0).at_least(40.0))
+        .column(Column::initial(110.0).at_least(40.0).clip(true))
         .column(Column::remainder().at_least(120.0).clip(true))
+        .column(Column::initial(150.0).at_least(40.0).clip(true))
         .column(Column::initial(48.0).at_least(36.0))
         .column(Column::initial(72.0).at_least(48.0))
         .min_scrolled_height(0.0);
@@ -65,7 +68,9 @@ pub fn request_list_ui(
     }
     table
         .header(row_height, |mut header| {
-            for title in ["#", "Time", "Method", "Path", "Status", "Size"] {
+            for title in [
+                "#", "Time", "Method", "Verdict", "Path", "Event", "Status", "Size",
+            ] {
                 header.col(|ui| {
                     ui.strong(title);
                 });
@@ -113,13 +118,55 @@ fn summary_cells(row: &mut egui_extras::TableRow<'_, '_>, s: &Summary) {
         );
     });
     row.col(|ui| {
+        let (icon, label, color) = verdict_badge(s.verdict);
+        let scheme = s.scheme.as_deref().unwrap_or(label);
+        ui.label(egui::RichText::new(format!("{icon} {scheme}")).color(color))
+            .on_hover_text(format!("signature: {label}"));
+    });
+    row.col(|ui| {
         ui.label(&s.target);
+        let flag = |ui: &mut egui::Ui, text: &str, color: egui::Color32, hover: &str| {
+            ui.label(egui::RichText::new(text).small().color(color))
+                .on_hover_text(hover);
+        };
+        if s.test {
+            flag(ui, "test", palette::TEST, "the payload carries \"test\": true");
+        }
+        if let Some(first) = s.duplicate_of {
+            flag(
+                ui,
+                "duplicate",
+                palette::WARN,
+                &format!("same delivery id as #{first}"),
+            );
+        }
+        if s.out_of_order {
+            flag(
+                ui,
+                "out-of-order",
+                palette::WARN,
+                "an event for the same resource with a later timestamp arrived first",
+            );
+        }
         if s.oversized {
-            ui.label(egui::RichText::new("oversized").small().color(palette::WARN));
+            flag(
+                ui,
+                "oversized",
+                palette::WARN,
+                "larger than the body cap: answered 413, first bytes kept",
+            );
         }
         if s.origin == Origin::Imported {
-            ui.label(egui::RichText::new("imported").small().weak());
+            flag(
+                ui,
+                "imported",
+                ui.visuals().weak_text_color(),
+                "imported from a file",
+            );
         }
+    });
+    row.col(|ui| {
+        ui.label(s.event.as_deref().unwrap_or(""));
     });
     row.col(|ui| {
         let text = s.status.map_or_else(|| "—".to_string(), |c| c.to_string());

@@ -8,11 +8,14 @@ pub mod detail;
 pub mod highlight;
 pub mod list;
 pub mod list_model;
+pub mod profiles;
 pub mod rules;
+pub mod signature;
 pub mod stats;
 pub mod status_bar;
 
 use crate::capture::CaptureId;
+use crate::signature::{Profile, Scheme};
 
 /// What the user asked for in this frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +30,18 @@ pub enum Intent {
     CopyText(String),
     /// Filter, rules, stats, retention.
     Control(control::ControlIntent),
+    /// Try a secret on a capture without saving it.
+    VerifyWith {
+        id: CaptureId,
+        scheme: Scheme,
+        secret: String,
+        tolerance_secs: Option<u64>,
+    },
+    SaveProfile {
+        profile: Box<Profile>,
+        replace: Option<String>,
+    },
+    RemoveProfile(String),
 }
 
 /// Colours used for statuses and methods, readable on both themes.
@@ -54,6 +69,7 @@ pub mod palette {
     }
 
     pub const WARN: Color32 = Color32::from_rgb(0xd2, 0x99, 0x22);
+    pub const TEST: Color32 = Color32::from_rgb(0x58, 0xa6, 0xff);
     pub const ERROR: Color32 = Color32::from_rgb(0xf8, 0x51, 0x49);
 }
 
