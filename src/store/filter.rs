@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension as _, params_from_iter};
 use super::rows::{SUMMARY_COLUMNS, summary_from_row};
 use super::{StoreError, search_index};
 use crate::capture::filter::{Cond, Filter, Flag, StatusMatch, wildcard_match};
-use crate::capture::{CaptureId, Summary, decode_header_block};
+use crate::capture::{CaptureId, Summary, Verdict, decode_header_block};
 
 /// A `WHERE` clause and its parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +49,13 @@ fn cond_sql(cond: &Cond, negated: bool, indexed_upto: i64, params: &mut Vec<Valu
     match cond {
         Cond::Method(methods) => {
             params.extend(methods.iter().cloned().map(Value::Text));
-            format!("c.method IN ({})", placeholders(methods.len()))
+            let sql = format!("c.method IN ({})", placeholders(methods.len()));
+            // Spelled as the partial index `captures_method`'s condition, so SQLite can use it.
+            if methods.iter().all(|m| m != "POST") {
+                format!("({sql} AND c.method <> 'POST')")
+            } else {
+                sql
+            }
         }
         Cond::Path(glob) => {
             params.push(Value::Text(glob.clone()));
@@ -61,7 +67,16 @@ fn cond_sql(cond: &Cond, negated: bool, indexed_upto: i64, params: &mut Vec<Valu
         }
         Cond::Verdict(verdicts) => {
             params.extend(verdicts.iter().map(|v| Value::Text(v.as_str().into())));
-            format!("c.verdict IN ({})", placeholders(verdicts.len()))
+            let sql = format!("c.verdict IN ({})", placeholders(verdicts.len()));
+            // As above, for the partial index `captures_verdict`.
+            if verdicts
+                .iter()
+                .all(|v| matches!(v, Verdict::Invalid | Verdict::NoSecret))
+            {
+                format!("({sql} AND c.verdict IN ('invalid', 'no_secret'))")
+            } else {
+                sql
+            }
         }
         // Spelled as in the partial index `captures_flagged`, so SQLite can use it.
         Cond::Has(flag) => match flag {

@@ -265,7 +265,9 @@ fn flag_filters_use_the_partial_index() {
     register_functions(&conn).unwrap();
     for (expr, index) in [
         ("has:duplicate", "captures_flagged"),
-        ("method:POST", "captures_method"),
+        ("method:GET,PUT", "captures_method"),
+        ("verdict:invalid", "captures_verdict"),
+        ("verdict:no-secret,invalid", "captures_verdict"),
         ("path:/smtm/*", "captures_path"),
         ("event:task.*", "captures_event"),
     ] {
