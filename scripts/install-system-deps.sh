@@ -7,6 +7,7 @@ packages=(
   libgl1 libegl1 libxkbcommon-x11-0   # OpenGL + keyboard handling for the window
   mesa-vulkan-drivers                 # software GPU for the UI snapshot tests
   xvfb                                # a virtual display for trying the window headless
+  curl                                # the tests run generated curl commands
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -243,3 +243,82 @@ fn verdicts_show_in_the_list_and_the_signature_panel() {
     harness.step();
     assert!(commands(&command_rx).contains(&Command::RemoveProfile("smtm-prod".into())));
 }
+
+#[test]
+fn import_paste_copy_curl_and_diff() {
+    use hookscope::capture::diff_captures;
+    use hookscope::ui::transfer::ImportSource;
+
+    let (mut harness, command_rx, sink) = new_app();
+    harness.step();
+    sink.send(AppEvent::Ids(Vec::new()));
+    harness.run();
+    let _ = commands(&command_rx);
+
+    // Two captures: mark one, diff with the other.
+    let a = capture();
+    let mut b = capture();
+    b.id = CaptureId(42);
+    b.headers.set("X-SMTM-Event", "task.approved");
+    sink.send(AppEvent::Inserted(vec![Summary::of(&a), Summary::of(&b)]));
+    harness.run();
+    harness.get_by_label("41").click();
+    harness.step();
+    sink.send(AppEvent::Detail(Box::new(a.clone())));
+    step_until(&mut harness, "Mark for diff");
+    harness.get_by_label("Mark for diff").click();
+    harness.step();
+    harness.get_by_label("42").click();
+    harness.step();
+    sink.send(AppEvent::Detail(Box::new(b.clone())));
+    step_until(&mut harness, "Diff with #41");
+    // Copy as curl is prepared in the background.
+    harness.get_by_label("Copy as curl").click();
+    harness.step();
+    harness.step();
+    assert!(commands(&command_rx).contains(&Command::CopyCurl(CaptureId(42))));
+    harness.get_by_label("Diff with #41").click();
+    harness.step();
+    harness.step();
+    assert!(commands(&command_rx).contains(&Command::Diff {
+        left: CaptureId(41),
+        right: CaptureId(42)
+    }));
+    sink.send(AppEvent::Diffed {
+        left: CaptureId(41),
+        right: CaptureId(42),
+        diff: Box::new(diff_captures(&a, &b)),
+    });
+    step_until(&mut harness, "1 header changes");
+    harness.get_by_label("X-SMTM-Event: task.completed");
+    harness.get_by_label("X-SMTM-Event: task.approved");
+
+    // Paste a curl command into the import window (the diff window may cover the toolbar).
+    harness.get_by_label("Import…").click_accesskit();
+    harness.step();
+    harness.step();
+    let pasted = "curl -X POST http://127.0.0.1:8787/h -d '{\"a\":1}'";
+    harness
+        .get_by_role(egui::accesskit::Role::MultilineTextInput)
+        .focus();
+    harness.step();
+    harness
+        .get_by_role(egui::accesskit::Role::MultilineTextInput)
+        .type_text(pasted);
+    harness.step();
+    harness.get_by_label("Import pasted text").click();
+    harness.step();
+    harness.step();
+    let sent = commands(&command_rx);
+    assert!(
+        sent.contains(&Command::Import(ImportSource::Text(pasted.as_bytes().to_vec()))),
+        "the pasted text goes to the background: {sent:?}"
+    );
+    // A refused import is shown in the window, and nothing changes.
+    sink.send(AppEvent::ImportFailed(
+        "the pasted text: curl command line 1: no URL".into(),
+    ));
+    harness.step();
+    harness.step();
+    assert!(harness.query_all_by_label_contains("no URL").count() >= 1);
+}

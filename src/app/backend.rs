@@ -90,6 +90,10 @@ impl Backend {
         wake: Waker,
         control: ControlState,
     ) -> std::io::Result<(Self, Channels)> {
+        let exports_dir = store
+            .path()
+            .parent()
+            .map_or_else(std::path::PathBuf::new, |d| d.join("exports"));
         let (commands, command_rx) = sync_channel::<Command>(1024);
         let (tx, events) = sync_channel::<AppEvent>(1024);
         let gap = Arc::new(AtomicBool::new(false));
@@ -136,11 +140,14 @@ impl Backend {
                     server: None,
                     sink: worker_sink,
                     control,
+                    exports_dir,
+                    sending: super::send_backend::SendBackend::default(),
                 };
                 state.control.load_saved_rules(&state.reader, &state.sink);
                 while let Ok(cmd) = command_rx.recv() {
                     state.handle(cmd);
                 }
+                state.sending.shutdown(&state.runtime);
                 state.stop_server();
             })?;
         let backend = Backend {
@@ -186,6 +193,10 @@ struct Worker {
     sink: EventSink,
     /// Filter, response rules, retention.
     control: ControlState,
+    /// Where "copy as curl" writes bodies that cannot go inline.
+    exports_dir: std::path::PathBuf,
+    /// Replays, forward mode, test-event runs.
+    sending: super::send_backend::SendBackend,
 }
 
 impl Worker {
@@ -261,6 +272,14 @@ impl Worker {
                 self.after_change(result.map(|_| ()), "cannot clear the history");
             }
             Command::LoadProfiles => self.send_profiles(),
+            Command::Import(source) => {
+                super::files::import_source(&self.runtime, &self.writer, &self.sink, source);
+            }
+            Command::Export { kind, ids, path } => {
+                super::files::export(&self.reader, &self.sink, kind, ids, &path);
+            }
+            Command::CopyCurl(id) => super::files::copy_curl(&self.reader, &self.sink, id, &self.exports_dir),
+            Command::Diff { left, right } => super::files::diff(&self.reader, &self.sink, left, right),
             Command::SaveProfile { profile, replace } => {
                 let name = profile.name.clone();
                 let saved = self.writer.call_blocking(move |conn, _| {
@@ -327,6 +346,16 @@ impl Worker {
                     .sink
                     .send(AppEvent::Error(format!("cannot read capture {id}: {e}"))),
             },
+            Command::Send(cmd) => {
+                let ctx = super::send_backend::BackendCtx {
+                    reader: &self.reader,
+                    writer: &self.writer,
+                    runtime: &self.runtime,
+                    sink: &self.sink,
+                    receiver: self.server.as_ref().map(|s| s.addr),
+                };
+                self.sending.handle(*cmd, &ctx);
+            }
         }
     }
 

@@ -2,8 +2,11 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use crate::capture::{Capture, CaptureId, Summary};
+use std::path::PathBuf;
+
+use crate::capture::{Capture, CaptureDiff, CaptureId, Summary};
 use crate::signature::{Evaluation, Profile, Scheme, Verification};
+use crate::ui::transfer::{ExportKind, ImportSource};
 
 /// What the UI asks for. Sent with `try_send`; the UI never waits for an answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +40,19 @@ pub enum Command {
         secret: String,
         tolerance_secs: Option<u64>,
     },
+    Import(ImportSource),
+    Export {
+        kind: ExportKind,
+        ids: Option<Vec<CaptureId>>,
+        path: PathBuf,
+    },
+    CopyCurl(CaptureId),
+    Diff {
+        left: CaptureId,
+        right: CaptureId,
+    },
+    /// Replay, forward, test events, deliveries (see `app::sending`).
+    Send(Box<super::sending::SendCommand>),
 }
 
 /// What comes back, drained by `App::logic` within a time budget.
@@ -78,4 +94,20 @@ pub enum AppEvent {
         id: CaptureId,
         verification: Box<Verification>,
     },
+    /// An import committed these captures.
+    Imported(Vec<CaptureId>),
+    /// An import was refused; nothing was stored.
+    ImportFailed(String),
+    /// Text for the clipboard, and what to say about it.
+    Clipboard {
+        text: String,
+        note: String,
+    },
+    Diffed {
+        left: CaptureId,
+        right: CaptureId,
+        diff: Box<CaptureDiff>,
+    },
+    /// Results of sending work (see `app::sending`).
+    Send(Box<super::sending::SendEvent>),
 }

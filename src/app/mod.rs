@@ -4,8 +4,11 @@
 pub mod backend;
 pub mod control;
 mod control_view;
+mod files;
 pub mod messages;
 pub mod render;
+pub mod send_backend;
+pub mod sending;
 pub mod settings;
 mod window;
 
@@ -25,10 +28,12 @@ use crate::capture::{Capture, CaptureId};
 use crate::ui::Intent;
 use crate::ui::code_view::CodeText;
 use crate::ui::detail::{DetailInput, DetailView, Pane, RenderKey, detail_ui};
+use crate::ui::diff::{DiffView, diff_window};
 use crate::ui::list::{ScrollTo, request_list_ui};
 use crate::ui::list_model::ListModel;
 use crate::ui::profiles::{ProfilesView, profiles_window};
 use crate::ui::status_bar::{ReceiverStatus, StatusBar, status_bar_ui};
+use crate::ui::transfer::{TransferView, transfer_windows};
 
 /// Longest time one frame spends draining background events.
 const DRAIN_BUDGET: Duration = Duration::from_millis(4);
@@ -71,6 +76,12 @@ pub struct HookscopeApp {
     profiles_view: ProfilesView,
     /// The full signature verdict of the selected capture.
     evaluation: Option<(CaptureId, crate::signature::Evaluation)>,
+    transfer: TransferView,
+    diff: DiffView,
+    /// Text to put on the clipboard in the next frame (prepared in the background).
+    clipboard: Option<String>,
+    /// Replay editor, forward mode, test events, deliveries.
+    sending: sending::SendingUi,
 }
 
 impl HookscopeApp {
@@ -99,6 +110,10 @@ impl HookscopeApp {
             profiles: Vec::new(),
             profiles_view: ProfilesView::default(),
             evaluation: None,
+            transfer: TransferView::default(),
+            diff: DiffView::default(),
+            clipboard: None,
+            sending: sending::SendingUi::default(),
         };
         app.send(Command::LoadIds);
         app.send(Command::LoadProfiles);
@@ -152,6 +167,9 @@ impl HookscopeApp {
         if self.channels.gap.swap(false, Ordering::AcqRel) {
             self.list.forget_requests();
             self.send(Command::LoadIds);
+            for cmd in self.sending.on_gap() {
+                self.send(cmd);
+            }
         }
     }
 
@@ -210,6 +228,29 @@ impl HookscopeApp {
             }
             AppEvent::VerifyResult { id, verification } => {
                 self.detail_view.verify.result = Some((id, *verification));
+            }
+            AppEvent::Imported(ids) => {
+                self.transfer.error = None;
+                self.transfer.import_open = false;
+                self.transfer.import_text.clear();
+                self.message = Some((format!("imported {} captures", ids.len()), false));
+                if let Some(last) = ids.last() {
+                    self.select(*last);
+                }
+            }
+            AppEvent::ImportFailed(message) => {
+                self.transfer.error = Some(message.clone());
+                self.message = Some((message, true));
+            }
+            AppEvent::Clipboard { text, note } => {
+                self.clipboard = Some(text);
+                self.message = Some((note, false));
+            }
+            AppEvent::Diffed { left, right, diff } => self.diff.set_result(left, right, *diff),
+            AppEvent::Send(ev) => {
+                for cmd in self.sending.apply(*ev) {
+                    self.send(cmd);
+                }
             }
         }
     }
@@ -275,6 +316,27 @@ impl HookscopeApp {
                 self.profiles_view.revealed.remove(&name);
                 self.send(Command::RemoveProfile(name));
             }
+            Intent::Import(source) => {
+                self.transfer.error = None;
+                self.send(Command::Import(source));
+            }
+            Intent::Export { kind, ids, path } => {
+                self.transfer.export_open = false;
+                self.send(Command::Export { kind, ids, path });
+            }
+            Intent::CopyCurl(id) => self.send(Command::CopyCurl(id)),
+            Intent::MarkForDiff(id) => {
+                self.diff.marked = Some(id);
+                self.message = Some((
+                    format!("#{id} marked: select another request and press Diff"),
+                    false,
+                ));
+            }
+            Intent::Diff { left, right } => {
+                self.diff.open = true;
+                self.diff.result = None;
+                self.send(Command::Diff { left, right });
+            }
         }
     }
 
@@ -315,7 +377,7 @@ impl HookscopeApp {
     }
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, intents: &mut Vec<Intent>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading("hookscope");
             ui.separator();
             if let Some(id) = self.selected
@@ -330,26 +392,24 @@ impl HookscopeApp {
                 self.confirm_clear = true;
             }
             ui.separator();
-            let layout_label = match self.settings.layout {
-                DetailLayout::Right => "Detail below",
-                DetailLayout::Bottom => "Detail at right",
-            };
-            if ui.button(layout_label).clicked() {
-                self.settings.layout = match self.settings.layout {
-                    DetailLayout::Right => DetailLayout::Bottom,
-                    DetailLayout::Bottom => DetailLayout::Right,
-                };
+            let cmds = self
+                .sending
+                .toolbar_ui(ui, self.detail.as_deref(), &mut self.settings.sending);
+            for cmd in cmds {
+                self.send(cmd);
             }
-            let theme_label = match self.settings.theme {
-                ThemeChoice::Dark => "Light theme",
-                ThemeChoice::Light => "Dark theme",
-            };
-            if ui.button(theme_label).clicked() {
-                self.settings.theme = match self.settings.theme {
-                    ThemeChoice::Dark => ThemeChoice::Light,
-                    ThemeChoice::Light => ThemeChoice::Dark,
-                };
+            ui.separator();
+            if ui
+                .button("Import…")
+                .on_hover_text("HAR, NDJSON, a curl command or a raw HTTP request")
+                .clicked()
+            {
+                self.transfer.import_open = true;
             }
+            if ui.button("Export…").on_hover_text("HAR 1.2 or NDJSON").clicked() {
+                self.transfer.export_open = true;
+            }
+            ui.separator();
             if ui
                 .button("Profiles…")
                 .on_hover_text("Signing profiles: path pattern → scheme + secret")
@@ -363,6 +423,15 @@ impl HookscopeApp {
             }
             ui.separator();
             self.control_buttons_ui(ui, intents);
+            ui.menu_button("View", |ui| {
+                ui.label("Detail pane");
+                ui.radio_value(&mut self.settings.layout, DetailLayout::Right, "at the right");
+                ui.radio_value(&mut self.settings.layout, DetailLayout::Bottom, "below the list");
+                ui.separator();
+                ui.label("Theme");
+                ui.radio_value(&mut self.settings.theme, ThemeChoice::Dark, "dark");
+                ui.radio_value(&mut self.settings.theme, ThemeChoice::Light, "light");
+            });
         });
     }
 
@@ -389,6 +458,10 @@ impl HookscopeApp {
                     });
                 });
             self.confirm_clear &= open;
+        }
+        transfer_windows(ctx, &mut self.transfer, self.selected, intents);
+        if self.diff.open {
+            diff_window(ctx, &mut self.diff);
         }
         if self.profiles_view.open {
             profiles_window(ctx, &mut self.profiles_view, &self.profiles, intents);
@@ -459,6 +532,9 @@ impl eframe::App for HookscopeApp {
             ctx.set_theme(theme);
         }
         let mut intents = Vec::new();
+        if let Some(text) = self.clipboard.take() {
+            ctx.copy_text(text);
+        }
 
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui, &mut intents));
         egui::Panel::top("status").show(ui, |ui| {
@@ -494,6 +570,7 @@ impl eframe::App for HookscopeApp {
             capture: self.detail.as_deref(),
             loading: self.detail_loading,
             code: None,
+            marked: self.diff.marked,
             evaluation: self
                 .evaluation
                 .as_ref()
@@ -535,6 +612,9 @@ impl eframe::App for HookscopeApp {
         });
         self.dialogs_ui(&ctx, &mut intents);
         self.control_windows_ui(&ctx, &mut intents);
+        for cmd in self.sending.windows_ui(&ctx, &mut self.settings.sending) {
+            self.send(cmd);
+        }
 
         let missing = self.list.missing_around(visible);
         if !missing.is_empty() {

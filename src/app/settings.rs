@@ -41,6 +41,8 @@ pub struct Settings {
     pub keep_days: Option<u32>,
     /// Retention: keep the database under B bytes.
     pub keep_bytes: Option<u64>,
+    /// Target URLs of replays, forward mode and test events (no secrets).
+    pub sending: super::sending::SendSettings,
 }
 
 impl Settings {
@@ -66,6 +68,7 @@ impl Default for Settings {
             keep_count: None,
             keep_days: None,
             keep_bytes: None,
+            sending: super::sending::SendSettings::default(),
         }
     }
 }

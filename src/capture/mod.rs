@@ -4,6 +4,7 @@
 
 mod analysis;
 mod delivery;
+mod diff;
 pub mod filter;
 mod headers;
 mod json;
@@ -11,6 +12,7 @@ mod summary;
 
 pub use analysis::{Analysis, Verdict};
 pub use delivery::{DeliveryFacts, delivery_facts, timestamp_us};
+pub use diff::{CaptureDiff, HeaderChange, LineChange, diff_captures, diff_headers};
 pub use summary::Summary;
 
 pub use headers::{Header, HeaderList, decode_header_block, encode_header_block};

@@ -48,6 +48,11 @@ pub fn run(dir: &Path, args: &ListenArgs) -> anyhow::Result<ExitCode> {
         let listener = crate::server::bind(&config)
             .await
             .map_err(|e| CliError::usage(e.to_string()))?;
+        // Subscribed before serving, so the first capture is forwarded too.
+        let forwarder = match (&args.forward_to, listener.local_addr()) {
+            (Some(url), Ok(addr)) => Some(super::forward::start(&engine, url, addr)?),
+            _ => None,
+        };
         let handle = serve(
             listener,
             engine.receiver_state(args.max_body_bytes).with_rules(rules),
@@ -75,6 +80,9 @@ pub fn run(dir: &Path, args: &ListenArgs) -> anyhow::Result<ExitCode> {
         wait_for_stop_signal().await;
         eprintln!("hookscope: stopping; finishing requests in flight");
         handle.stop().await;
+        if let Some(f) = forwarder {
+            f.stop().await;
+        }
         Ok::<(), CliError>(())
     });
     drop(runtime);

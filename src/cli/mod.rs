@@ -1,9 +1,13 @@
 //! Command-line interface: clap definitions and the headless subcommands.
 
 mod filter;
+mod forward;
+pub mod interchange;
 mod listen;
 mod read;
+mod replay;
 mod rules;
+mod send;
 pub mod signature;
 
 use std::net::IpAddr;
@@ -50,11 +54,25 @@ pub enum Command {
     Verify(signature::VerifyArgs),
     /// Print the signature headers a provider would add to a request.
     Sign(signature::SignArgs),
+    /// Export captures as HAR 1.2 or NDJSON (secrets are never part of a capture).
+    Export(interchange::ExportArgs),
+    /// Import a HAR or NDJSON file, a curl command or a raw HTTP request; prints the new ids.
+    Import(interchange::ImportArgs),
+    /// Print a curl command that sends a capture's exact bytes again.
+    Curl(interchange::CurlArgs),
+    /// Compare two captures: request line, headers and body.
+    Diff(interchange::DiffArgs),
     /// Manage signing profiles (path pattern → scheme + secret).
     Profile {
         #[command(subcommand)]
         command: signature::ProfileCommand,
     },
+    /// Send a stored capture again, optionally edited and re-signed.
+    Replay(replay::ReplayArgs),
+    /// Send synthetic test events (flagged "test": true) with the provider's headers and signature.
+    Send(send::SendArgs),
+    /// List the test-event templates (PROVIDER:EVENT), or show one.
+    Events(send::EventsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -71,6 +89,10 @@ pub struct ListenArgs {
     /// Print one JSON line per capture on stdout as it is committed.
     #[arg(long)]
     pub json: bool,
+    /// Also send every capture to this URL once stored (path from the URL, or the capture's
+    /// path when the URL has none); attempts are recorded with the capture.
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
     /// Response rules (TOML); without it, the rules saved in the window apply.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
@@ -164,9 +186,16 @@ pub fn run(cli: &Cli) -> Option<anyhow::Result<ExitCode>> {
         Command::Show(args) => read::show(&dir, args),
         Command::Stats(args) => read::stats(&dir, args.json),
         Command::Clear => read::clear(&dir),
+        Command::Export(args) => interchange::export(&dir, args),
+        Command::Import(args) => interchange::import_command(&dir, args),
+        Command::Curl(args) => interchange::curl(&dir, args),
+        Command::Diff(args) => interchange::diff(&dir, args),
         Command::Verify(args) => signature::verify(&dir, args),
         Command::Sign(args) => signature::sign_command(&dir, args),
         Command::Profile { command } => signature::profile(&dir, command),
+        Command::Replay(args) => replay::run(&dir, args),
+        Command::Send(args) => send::send(&dir, args),
+        Command::Events(args) => send::events(args),
     })
 }
 

@@ -73,6 +73,8 @@ pub struct DetailInput<'a> {
     pub code: Option<&'a CodeText>,
     /// The full signature verdict with today's profiles, once computed.
     pub evaluation: Option<&'a Evaluation>,
+    /// The capture marked as the left side of a diff.
+    pub marked: Option<CaptureId>,
 }
 
 /// Show the pane. Returns the text pane it wants prepared (if any).
@@ -120,6 +122,36 @@ pub fn detail_ui(
             .map(|s| format!(" · {s}"))
             .unwrap_or_default();
         ui.label(egui::RichText::new(format!("{icon} {label}{scheme}")).color(color));
+    });
+    ui.horizontal(|ui| {
+        if ui
+            .small_button("Copy as curl")
+            .on_hover_text("A curl command that sends these exact bytes")
+            .clicked()
+        {
+            intents.push(Intent::CopyCurl(c.id));
+        }
+        match input.marked {
+            Some(marked) if marked != c.id && ui.small_button(format!("Diff with #{marked}")).clicked() => {
+                intents.push(Intent::Diff {
+                    left: marked,
+                    right: c.id,
+                });
+            }
+            Some(marked) if marked != c.id => {}
+            Some(_) => {
+                ui.weak("marked for diff: select another request");
+            }
+            None => {}
+        }
+        if input.marked != Some(c.id)
+            && ui
+                .small_button("Mark for diff")
+                .on_hover_text("Compare this request with another one")
+                .clicked()
+        {
+            intents.push(Intent::MarkForDiff(c.id));
+        }
     });
     ui.horizontal(|ui| {
         for (tab, label) in [

@@ -1,18 +1,24 @@
 //! egui only: panels and widgets as `*_ui` functions. No tokio, no rusqlite, no IO: user
 //! actions come back as [`Intent`]s for the app to carry out.
 
+pub mod attempt_view;
 pub mod body_view;
 pub mod code_view;
 pub mod control;
+pub mod deliveries;
 pub mod detail;
+pub mod diff;
 pub mod highlight;
 pub mod list;
 pub mod list_model;
 pub mod profiles;
+pub mod replay;
 pub mod rules;
+pub mod send_panel;
 pub mod signature;
 pub mod stats;
 pub mod status_bar;
+pub mod transfer;
 
 use crate::capture::CaptureId;
 use crate::signature::{Profile, Scheme};
@@ -42,6 +48,19 @@ pub enum Intent {
         replace: Option<String>,
     },
     RemoveProfile(String),
+    Import(transfer::ImportSource),
+    Export {
+        kind: transfer::ExportKind,
+        ids: Option<Vec<CaptureId>>,
+        path: std::path::PathBuf,
+    },
+    CopyCurl(CaptureId),
+    /// Remember this capture as the left side of a diff.
+    MarkForDiff(CaptureId),
+    Diff {
+        left: CaptureId,
+        right: CaptureId,
+    },
 }
 
 /// Colours used for statuses and methods, readable on both themes.

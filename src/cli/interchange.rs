@@ -1,0 +1,225 @@
+//! `export`, `import`, `curl` and `diff`.
+
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use super::CliError;
+use crate::capture::{Capture, CaptureId, CaptureJson, diff_captures};
+use crate::engine::Engine;
+use crate::interchange::{CurlCommand, export_har, import, to_curl};
+use crate::store::{Reader, Store};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Har,
+    Ndjson,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// HAR 1.2 or NDJSON (one capture JSON object per line).
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Export only these captures (repeatable); all of them by default.
+    #[arg(long = "id", value_name = "ID")]
+    pub ids: Vec<CaptureId>,
+    /// Where to write (`-` for stdout).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A HAR or NDJSON file, a curl command line or a raw HTTP request (`-` for stdin); the
+    /// format is detected.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CurlArgs {
+    pub id: CaptureId,
+    /// Base URL to send to (default: `http://` + the capture's Host header).
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    /// Where to write a body that cannot go inline (binary or over 64 KiB).
+    #[arg(long, value_name = "FILE")]
+    pub body_out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    pub left: CaptureId,
+    pub right: CaptureId,
+}
+
+fn reader(dir: &Path) -> anyhow::Result<Reader> {
+    match Store::open_existing(dir)? {
+        Some(store) => Ok(store.reader()?),
+        None => Err(CliError {
+            message: "there are no captures yet".into(),
+            code: 1,
+        }
+        .into()),
+    }
+}
+
+fn get(reader: &Reader, id: CaptureId) -> anyhow::Result<Capture> {
+    reader.get(id)?.ok_or_else(|| {
+        CliError {
+            message: format!("no capture with id {id}"),
+            code: 1,
+        }
+        .into()
+    })
+}
+
+/// Captures to export, oldest first: the named ones, or all of them a page at a time.
+fn captures_for_export(reader: &Reader, ids: &[CaptureId]) -> anyhow::Result<Vec<Capture>> {
+    if ids.is_empty() {
+        let mut all = Vec::new();
+        let mut after = CaptureId(0);
+        loop {
+            let page = reader.captures_after(after, 1000)?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            all.extend(page);
+        }
+        return Ok(all);
+    }
+    ids.iter().map(|id| get(reader, *id)).collect()
+}
+
+pub fn export(dir: &Path, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    let captures = match Store::open_existing(dir)? {
+        Some(store) => captures_for_export(&store.reader()?, &args.ids)?,
+        None if args.ids.is_empty() => Vec::new(),
+        None => {
+            return Err(CliError {
+                message: "there are no captures yet".into(),
+                code: 1,
+            }
+            .into());
+        }
+    };
+    let text = match args.format {
+        ExportFormat::Har => export_har(&captures),
+        ExportFormat::Ndjson => {
+            let mut s = String::new();
+            for c in &captures {
+                s.push_str(&serde_json::to_string(&CaptureJson::from_capture(c))?);
+                s.push('\n');
+            }
+            s
+        }
+    };
+    if args.output.as_os_str() == "-" {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    } else {
+        write_file(&args.output, text.as_bytes())?;
+        eprintln!(
+            "hookscope: exported {} captures to {}",
+            captures.len(),
+            args.output.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write a file completely or not at all (a temporary file renamed into place).
+fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let fail = |e: std::io::Error| CliError::usage(format!("cannot write {}: {e}", path.display()));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+pub fn import_command(dir: &Path, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let input = if args.file.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?;
+        buf
+    } else {
+        std::fs::read(&args.file)
+            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", args.file.display())))?
+    };
+    let captures = import(&input).map_err(|e| CliError {
+        message: e.to_string(),
+        code: 1,
+    })?;
+    let engine = Engine::open(dir)?;
+    let runtime = crate::engine::runtime()?;
+    let writer = engine.writer();
+    let stored = runtime.block_on(writer.insert_all(captures));
+    drop(runtime);
+    engine.shutdown();
+    let ids = stored?;
+    let mut out = String::new();
+    for id in &ids {
+        out.push_str(&format!("{id}\n"));
+    }
+    print!("{out}");
+    eprintln!("hookscope: imported {} captures", ids.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn curl(dir: &Path, args: &CurlArgs) -> anyhow::Result<ExitCode> {
+    let c = get(&reader(dir)?, args.id)?;
+    let base = args
+        .to
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", c.headers.get("host").unwrap_or("127.0.0.1:8787")));
+    let CurlCommand {
+        mut command,
+        body_file,
+    } = to_curl(&c, &base);
+    if let Some(bytes) = body_file {
+        let path = args
+            .body_out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("hookscope-{}-body.bin", c.id)));
+        if args.body_out.is_none() && path.exists() {
+            return Err(CliError::usage(format!(
+                "{} exists; choose where the body goes with --body-out FILE",
+                path.display()
+            ))
+            .into());
+        }
+        write_file(&path, &bytes)?;
+        let quoted = crate::interchange::shell_quote(&path.display().to_string());
+        command = command.replace(
+            &format!("@{}", CurlCommand::BODY_FILE_NAME),
+            &format!("@{quoted}"),
+        );
+        eprintln!(
+            "hookscope: the body ({} bytes) was written to {}",
+            bytes.len(),
+            path.display()
+        );
+    }
+    println!("{command}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn diff(dir: &Path, args: &DiffArgs) -> anyhow::Result<ExitCode> {
+    let reader = reader(dir)?;
+    let (l, r) = (get(&reader, args.left)?, get(&reader, args.right)?);
+    let d = diff_captures(&l, &r);
+    println!("--- capture {}\n+++ capture {}", l.id, r.id);
+    print!("{}", d.unified());
+    if let Some(note) = &d.note {
+        println!("note: {note}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

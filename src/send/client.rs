@@ -1,0 +1,352 @@
+//! The HTTP client every send goes through.
+//!
+//! - `http://` targets: an exact head (see [`super::exact`]): headers in order and case, repeats
+//!   kept, byte for byte.
+//! - `https://` targets: reqwest with rustls. Over TLS reqwest's HTTP stack writes header names in
+//!   lower case, groups repeated names, and adds `Accept: */*` when the request has no `Accept`.
+//!
+//! Both: a whole-exchange timeout (30 s by default), redirects returned as they are unless
+//! following is switched on, hop-by-hop headers recomputed, failures in plain words.
+
+use std::error::Error as _;
+use std::time::{Duration, Instant};
+
+use super::attempt::{Attempt, FailureKind, SendFailure};
+use super::exact;
+use super::request::{OutgoingRequest, Target, parse_target, with_path};
+use crate::capture::{HeaderList, now_us};
+
+/// Default response timeout.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+/// Most redirects followed when following is on.
+const MAX_REDIRECTS: usize = 10;
+
+/// How sends behave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// Whole exchange: connect, send, and read the full response.
+    pub timeout: Duration,
+    /// Follow 3xx `Location` answers (off by default: the redirect itself is the answer).
+    pub follow_redirects: bool,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+            follow_redirects: false,
+        }
+    }
+}
+
+/// A cheap-to-clone client (the TLS connection pool is shared).
+#[derive(Clone)]
+pub struct Client {
+    config: ClientConfig,
+    tls: Option<reqwest::Client>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Self {
+        // Building the TLS client only fails when no TLS backend is usable; then https sends
+        // report it and plain http still works.
+        let tls = reqwest::Client::builder()
+            .use_rustls_tls()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.timeout)
+            .build()
+            .ok();
+        Client { config, tls }
+    }
+
+    pub fn config(&self) -> ClientConfig {
+        self.config
+    }
+
+    /// Send `request` and record what happened. Never fails: a failure is in `Attempt::error`.
+    pub async fn send(&self, request: &OutgoingRequest) -> Attempt {
+        let started_at_us = now_us();
+        let start = Instant::now();
+        let mut current = request.clone();
+        let mut redirects = 0;
+        loop {
+            let mut attempt = match tokio::time::timeout(self.config.timeout, self.send_once(&current)).await
+            {
+                Ok(a) => a,
+                Err(_) => failed_attempt(
+                    &current,
+                    SendFailure::new(
+                        FailureKind::Timeout,
+                        format!(
+                            "no complete response within {} (timeout)",
+                            describe_duration(self.config.timeout)
+                        ),
+                    ),
+                ),
+            };
+            attempt.started_at_us = started_at_us;
+            attempt.latency_us = i64::try_from(start.elapsed().as_micros()).unwrap_or(i64::MAX);
+            let location = attempt
+                .status
+                .filter(|s| (300..400).contains(s))
+                .and_then(|_| attempt.response_headers.get("location").map(str::to_owned));
+            match location {
+                Some(loc) if self.config.follow_redirects && redirects < MAX_REDIRECTS => {
+                    redirects += 1;
+                    let status = attempt.status.unwrap_or(302);
+                    current = redirected(&current, &loc, status);
+                }
+                _ => return attempt,
+            }
+        }
+    }
+
+    async fn send_once(&self, request: &OutgoingRequest) -> Attempt {
+        let target = match parse_target(&request.url) {
+            Ok(t) => t,
+            Err(e) => return failed_attempt(request, SendFailure::new(FailureKind::Invalid, e.to_string())),
+        };
+        if let Err(msg) = request.validate() {
+            return failed_attempt(request, SendFailure::new(FailureKind::Invalid, msg));
+        }
+        let headers = request.wire_headers(&target);
+        let sent = OutgoingRequest {
+            headers: headers.clone(),
+            ..request.clone()
+        };
+        let result = if target.https {
+            self.send_tls(&target, &sent).await
+        } else {
+            let head = request.head_bytes(&target, &headers);
+            let has_length = headers.contains("content-length");
+            exact::send(&target, &request.method, head, request.body.clone(), has_length).await
+        };
+        match result {
+            Ok(r) => Attempt {
+                target: request.url.clone(),
+                started_at_us: 0,
+                request: sent,
+                status: Some(r.status),
+                response_headers: r.headers,
+                response_body: r.body,
+                latency_us: 0,
+                error: r.truncated.then(|| {
+                    SendFailure::new(
+                        FailureKind::Protocol,
+                        format!(
+                            "the response body is larger than {} MiB; only the first bytes were kept",
+                            exact::MAX_RESPONSE_BYTES >> 20
+                        ),
+                    )
+                }),
+            },
+            Err(e) => failed_attempt(&sent, e),
+        }
+    }
+
+    async fn send_tls(
+        &self,
+        target: &Target,
+        sent: &OutgoingRequest,
+    ) -> Result<exact::RawResponse, SendFailure> {
+        let Some(client) = &self.tls else {
+            return Err(SendFailure::new(
+                FailureKind::Tls,
+                "TLS is not available in this build",
+            ));
+        };
+        let method = reqwest::Method::from_bytes(sent.method.as_bytes()).map_err(|_| {
+            SendFailure::new(
+                FailureKind::Invalid,
+                format!("'{}' is not a valid HTTP method", sent.method),
+            )
+        })?;
+        let mut map = reqwest::header::HeaderMap::new();
+        for h in &sent.headers {
+            if h.is("host") || h.is("content-length") {
+                continue; // set by the HTTP stack from the URL and the body
+            }
+            let name = reqwest::header::HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
+                SendFailure::new(
+                    FailureKind::Invalid,
+                    format!("'{}' is not a valid header name", h.name),
+                )
+            })?;
+            let value = reqwest::header::HeaderValue::from_bytes(&h.value).map_err(|_| {
+                SendFailure::new(
+                    FailureKind::Invalid,
+                    format!("the value of {} cannot be sent", h.name),
+                )
+            })?;
+            map.append(name, value);
+        }
+        let response = client
+            .request(method, &sent.url)
+            .headers(map)
+            .body(sent.body.clone())
+            .send()
+            .await
+            .map_err(|e| classify_reqwest(target, &e))?;
+        let status = response.status().as_u16();
+        let headers = HeaderList::from_pairs(
+            response
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec())),
+        );
+        let mut response = response;
+        let mut body = Vec::new();
+        let mut truncated = false;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = exact::MAX_RESPONSE_BYTES.saturating_sub(body.len());
+                    if chunk.len() > room {
+                        body.extend_from_slice(&chunk[..room]);
+                        truncated = true;
+                        break;
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(classify_reqwest(target, &e)),
+            }
+        }
+        Ok(exact::RawResponse {
+            status,
+            headers,
+            body,
+            truncated,
+        })
+    }
+}
+
+/// The request after a redirect: 307/308 keep method and body; others become a bodiless GET.
+fn redirected(request: &OutgoingRequest, location: &str, status: u16) -> OutgoingRequest {
+    let url = if location.starts_with("http://") || location.starts_with("https://") {
+        location.to_string()
+    } else if location.starts_with('/') {
+        with_path(&request.url, location).unwrap_or_else(|_| request.url.clone())
+    } else {
+        request.url.clone()
+    };
+    let mut next = OutgoingRequest {
+        url,
+        ..request.clone()
+    };
+    if !matches!(status, 307 | 308) {
+        next.method = "GET".into();
+        next.body.clear();
+        next.headers.remove("content-length");
+        next.headers.remove("content-type");
+    }
+    next
+}
+
+fn failed_attempt(request: &OutgoingRequest, error: SendFailure) -> Attempt {
+    Attempt {
+        target: request.url.clone(),
+        started_at_us: 0,
+        request: request.clone(),
+        status: None,
+        response_headers: HeaderList::new(),
+        response_body: Vec::new(),
+        latency_us: 0,
+        error: Some(error),
+    }
+}
+
+/// `30 s`, `250 ms`.
+pub fn describe_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 && d.as_secs() > 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
+/// reqwest's error in plain words: DNS, refused, TLS, timeout.
+fn classify_reqwest(target: &Target, e: &reqwest::Error) -> SendFailure {
+    if e.is_timeout() {
+        return SendFailure::new(FailureKind::Timeout, "no complete response in time (timeout)");
+    }
+    let mut chain = Vec::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return exact::connect_failure(&target.authority, io);
+        }
+        chain.push(s.to_string());
+        source = s.source();
+    }
+    let text = chain.join(": ").to_ascii_lowercase();
+    if text.contains("dns") || text.contains("failed to lookup") || text.contains("name or service") {
+        SendFailure::new(FailureKind::Dns, format!("DNS lookup failed for {}", target.host))
+    } else if [
+        "certificate",
+        "tls",
+        "ssl",
+        "handshake",
+        "corrupt message",
+        "alert",
+        "peer is incompatible",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
+    {
+        SendFailure::new(
+            FailureKind::Tls,
+            format!(
+                "TLS handshake with {} failed: {}",
+                target.authority,
+                chain.last().map_or("", String::as_str)
+            ),
+        )
+    } else if e.is_connect() {
+        SendFailure::new(
+            FailureKind::Connect,
+            format!(
+                "cannot connect to {}: {}",
+                target.authority,
+                chain.last().map_or("", String::as_str)
+            ),
+        )
+    } else {
+        SendFailure::new(FailureKind::Protocol, format!("the request failed: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_rules() {
+        let req = OutgoingRequest {
+            method: "POST".into(),
+            url: "http://h/a".into(),
+            headers: HeaderList::from_pairs([("Content-Type", "x"), ("X", "1")]),
+            body: b"b".to_vec(),
+        };
+        let same = redirected(&req, "/b", 307);
+        assert_eq!(
+            (same.method.as_str(), same.url.as_str(), same.body.as_slice()),
+            ("POST", "http://h/b", &b"b"[..])
+        );
+        let get = redirected(&req, "http://o/c", 302);
+        assert_eq!((get.method.as_str(), get.url.as_str()), ("GET", "http://o/c"));
+        assert!(get.body.is_empty() && !get.headers.contains("content-type"));
+        assert_eq!(describe_duration(Duration::from_secs(30)), "30 s");
+        assert_eq!(describe_duration(Duration::from_millis(250)), "250 ms");
+    }
+}

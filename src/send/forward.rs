@@ -1,0 +1,230 @@
+//! Forward mode: every capture is also sent to a target once it is committed (like
+//! `stripe listen --forward-to`).
+//!
+//! The forwarder listens to the writer's committed batches through a bounded subscription. It
+//! never slows the receiver: the writer only `try_send`s to it, sends run with a concurrency
+//! cap, and when the target is too slow to keep up the subscription overflows; the captures of
+//! that gap are reported as not forwarded (drop-to-gap) instead of queueing without bound.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::Cancel;
+use super::attempt::{Attempt, AttemptKind, FailureKind, SendFailure};
+use super::client::{Client, ClientConfig};
+use super::replay::{PathSource, ReplayPlan, build};
+use crate::capture::{Capture, CaptureId, HeaderList, now_us};
+use crate::store::outgoing::{NewAttempt, save_attempt};
+use crate::store::{StoreEvent, Subscriber, WriterHandle};
+
+/// Committed batches queued for the forwarder before it is considered lagging.
+pub const QUEUE_BATCHES: usize = 256;
+/// Default number of forwards in flight.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// Where and how to forward.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardConfig {
+    pub target: String,
+    pub path: PathSource,
+    pub client: ClientConfig,
+    pub concurrency: usize,
+}
+
+impl ForwardConfig {
+    pub fn new(target: impl Into<String>) -> Self {
+        ForwardConfig {
+            target: target.into(),
+            path: PathSource::Auto,
+            client: ClientConfig::default(),
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+}
+
+/// What the forwarder reports about each capture.
+#[derive(Debug, Clone)]
+pub enum ForwardEvent {
+    Sent {
+        capture: CaptureId,
+        attempt: Box<Attempt>,
+    },
+    /// Captures that were not forwarded because the forwarder fell behind.
+    Skipped { after: CaptureId, before: CaptureId },
+}
+
+/// Called for every forward event; must not block.
+pub type ForwardSink = Arc<dyn Fn(ForwardEvent) + Send + Sync>;
+
+/// Counters, readable while running.
+#[derive(Debug, Default)]
+pub struct ForwardStats {
+    pub sent: AtomicU64,
+    pub succeeded: AtomicU64,
+    pub skipped_gaps: AtomicU64,
+}
+
+/// A running forwarder; `stop` ends it.
+pub struct Forwarder {
+    pub config: ForwardConfig,
+    pub stats: Arc<ForwardStats>,
+    cancel: Cancel,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Forwarder {
+    /// Start forwarding what `writer` commits from now on.
+    pub fn start(
+        runtime: &tokio::runtime::Handle,
+        writer: &WriterHandle,
+        config: ForwardConfig,
+        sink: Option<ForwardSink>,
+    ) -> Self {
+        let sub = writer.subscribe(QUEUE_BATCHES, None);
+        let cancel = Cancel::new();
+        let stats = Arc::new(ForwardStats::default());
+        let task = runtime.spawn(forward_loop(
+            sub,
+            writer.clone(),
+            config.clone(),
+            sink,
+            cancel.clone(),
+            stats.clone(),
+        ));
+        Forwarder {
+            config,
+            stats,
+            cancel,
+            task,
+        }
+    }
+
+    /// Stop: no new forwards; sends in flight get a few seconds to finish.
+    pub async fn stop(self) {
+        self.cancel.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.task).await;
+    }
+
+    /// Ask it to stop without waiting.
+    pub fn request_stop(&self) {
+        self.cancel.cancel();
+    }
+}
+
+/// Does `target` point at the receiver listening on `listening` (forwarding there would loop)?
+pub fn points_at(target: &str, listening: std::net::SocketAddr) -> bool {
+    let Ok(t) = super::request::parse_target(target) else {
+        return false;
+    };
+    let host_is_us = t.host == "localhost"
+        || t.host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified() || ip == listening.ip());
+    !t.https && host_is_us && t.port == listening.port()
+}
+
+async fn forward_loop(
+    mut sub: Subscriber,
+    writer: WriterHandle,
+    config: ForwardConfig,
+    sink: Option<ForwardSink>,
+    cancel: Cancel,
+    stats: Arc<ForwardStats>,
+) {
+    let client = Client::new(config.client);
+    let semaphore = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    let config = Arc::new(config);
+    let mut tasks = JoinSet::new();
+    let mut last = CaptureId(0);
+    loop {
+        let event = tokio::select! {
+            e = sub.events.recv() => e,
+            () = cancel.cancelled() => break,
+        };
+        let Some(event) = event else { break };
+        let StoreEvent::Inserted(batch) = event else {
+            continue;
+        };
+        if sub.gap.swap(false, Ordering::AcqRel) {
+            stats.skipped_gaps.fetch_add(1, Ordering::Relaxed);
+            if let (Some(s), Some(first)) = (&sink, batch.first()) {
+                s(ForwardEvent::Skipped {
+                    after: last,
+                    before: first.id,
+                });
+            }
+        }
+        for capture in batch.iter() {
+            last = capture.id;
+            let permit = tokio::select! {
+                p = semaphore.clone().acquire_owned() => p.ok(),
+                () = cancel.cancelled() => None,
+            };
+            let Some(permit) = permit else { break };
+            let (client, config, writer, sink, stats) = (
+                client.clone(),
+                config.clone(),
+                writer.clone(),
+                sink.clone(),
+                stats.clone(),
+            );
+            let capture = capture.clone();
+            tasks.spawn(async move {
+                let attempt = forward_one(&client, &config, &capture).await;
+                drop(permit);
+                stats.sent.fetch_add(1, Ordering::Relaxed);
+                if attempt.succeeded() {
+                    stats.succeeded.fetch_add(1, Ordering::Relaxed);
+                }
+                let stored = NewAttempt {
+                    capture_id: Some(capture.id),
+                    delivery_id: capture.analysis.delivery_id.clone(),
+                    kind: AttemptKind::Forward,
+                    number: 1,
+                    attempt: attempt.clone(),
+                };
+                let _ = save_attempt(&writer, stored).await;
+                if let Some(s) = sink {
+                    s(ForwardEvent::Sent {
+                        capture: capture.id,
+                        attempt: Box::new(attempt),
+                    });
+                }
+            });
+        }
+        // Reap finished sends so the set stays small.
+        while tasks.try_join_next().is_some() {}
+    }
+    tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
+}
+
+async fn forward_one(client: &Client, config: &ForwardConfig, capture: &Capture) -> Attempt {
+    let plan = ReplayPlan {
+        target: config.target.clone(),
+        path: config.path,
+        ..ReplayPlan::default()
+    };
+    match build(capture, &plan, now_us() / 1_000_000) {
+        Ok(req) => client.send(&req).await,
+        Err(e) => Attempt {
+            target: config.target.clone(),
+            started_at_us: now_us(),
+            request: super::request::OutgoingRequest {
+                method: capture.method.clone(),
+                url: config.target.clone(),
+                headers: HeaderList::new(),
+                body: Vec::new(),
+            },
+            status: None,
+            response_headers: HeaderList::new(),
+            response_body: Vec::new(),
+            latency_us: 0,
+            error: Some(SendFailure::new(FailureKind::Invalid, e.to_string())),
+        },
+    }
+}
