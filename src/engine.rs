@@ -4,12 +4,16 @@
 use std::path::Path;
 
 use crate::server::ReceiverState;
+use crate::store::maintenance::{Maintenance, MaintenanceHandle};
+use crate::store::retention::RetentionPolicy;
 use crate::store::{LiveAnalyzer, Store, StoreError, Writer, WriterHandle};
 
-/// Store + writer for one data dir.
+/// Store + writer (+ the background maintenance thread) for one data dir.
 pub struct Engine {
     store: Store,
     writer: Writer,
+    /// Retention, search indexing, compaction; stopped before the writer.
+    maintenance: Option<Maintenance>,
 }
 
 impl Engine {
@@ -18,7 +22,20 @@ impl Engine {
         let store = Store::open(data_dir)?;
         let analyzer = LiveAnalyzer::load(&store.connect_ro()?)?;
         let writer = Writer::start(&store, Box::new(analyzer))?;
-        Ok(Engine { store, writer })
+        let maintenance = Maintenance::start(&store, writer.handle(), RetentionPolicy::default())?;
+        Ok(Engine {
+            store,
+            writer,
+            maintenance: Some(maintenance),
+        })
+    }
+
+    /// Retention policy and background compaction.
+    pub fn maintenance(&self) -> MaintenanceHandle {
+        self.maintenance
+            .as_ref()
+            .map(Maintenance::handle)
+            .unwrap_or_default()
     }
 
     pub fn store(&self) -> &Store {
@@ -34,7 +51,10 @@ impl Engine {
     }
 
     /// Commit what is queued and stop the writer. Call outside the async runtime.
-    pub fn shutdown(self) {
+    pub fn shutdown(mut self) {
+        if let Some(m) = self.maintenance.take() {
+            m.stop();
+        }
         self.writer.shutdown();
     }
 }

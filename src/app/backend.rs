@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 
+use super::control::ControlState;
 use super::messages::{AppEvent, Command};
-use crate::capture::Summary;
 use crate::server::{ServerConfig, ServerHandle, serve};
 use crate::store::{Reader, Store, StoreEvent, WriterHandle};
 
@@ -79,6 +79,17 @@ impl Backend {
         runtime: tokio::runtime::Handle,
         wake: Waker,
     ) -> std::io::Result<(Self, Channels)> {
+        Self::start_with(store, writer, runtime, wake, ControlState::default())
+    }
+
+    /// [`Self::start`] with the receiver-control state (rules, filter, maintenance).
+    pub fn start_with(
+        store: &Store,
+        writer: &WriterHandle,
+        runtime: tokio::runtime::Handle,
+        wake: Waker,
+        control: ControlState,
+    ) -> std::io::Result<(Self, Channels)> {
         let exports_dir = store
             .path()
             .parent()
@@ -94,6 +105,9 @@ impl Backend {
 
         let mut sub = writer.subscribe(256, None);
         let bridge_sink = sink.clone();
+        let live_filter = control.live_filter();
+        let bridge_reader = store.reader().ok();
+        let bridge_writer = writer.clone();
         let bridge = std::thread::Builder::new()
             .name("ui-store-events".into())
             .spawn(move || {
@@ -103,7 +117,10 @@ impl Backend {
                     }
                     match event {
                         StoreEvent::Inserted(batch) => {
-                            bridge_sink.send(AppEvent::Inserted(batch.iter().map(Summary::of).collect()));
+                            let rows = live_filter.admit(&batch, bridge_reader.as_ref(), &bridge_writer);
+                            if !rows.is_empty() {
+                                bridge_sink.send(AppEvent::Inserted(rows));
+                            }
                         }
                         StoreEvent::Changed => bridge_sink.send(AppEvent::Changed),
                     }
@@ -122,9 +139,11 @@ impl Backend {
                     runtime,
                     server: None,
                     sink: worker_sink,
+                    control,
                     exports_dir,
                     sending: super::send_backend::SendBackend::default(),
                 };
+                state.control.load_saved_rules(&state.reader, &state.sink);
                 while let Ok(cmd) = command_rx.recv() {
                     state.handle(cmd);
                 }
@@ -172,6 +191,8 @@ struct Worker {
     runtime: tokio::runtime::Handle,
     server: Option<ServerHandle>,
     sink: EventSink,
+    /// Filter, response rules, retention.
+    control: ControlState,
     /// Where "copy as curl" writes bodies that cannot go inline.
     exports_dir: std::path::PathBuf,
     /// Replays, forward mode, test-event runs.
@@ -192,7 +213,8 @@ impl Worker {
                     port,
                     max_body_bytes,
                 };
-                let state = crate::server::ReceiverState::new(self.writer.clone(), max_body_bytes);
+                let state = crate::server::ReceiverState::new(self.writer.clone(), max_body_bytes)
+                    .with_rules(self.control.rules.clone());
                 let started = self.runtime.block_on(async {
                     let listener = crate::server::bind(&config).await?;
                     Ok::<_, crate::server::BindError>(serve(listener, state))
@@ -211,7 +233,7 @@ impl Worker {
                 self.stop_server();
                 self.sink.send(AppEvent::ReceiverStopped);
             }
-            Command::LoadIds => match self.reader.all_ids() {
+            Command::LoadIds => match self.control.load_ids(&self.reader, &self.writer) {
                 Ok(ids) => self.sink.send(AppEvent::Ids(ids)),
                 Err(e) => self
                     .sink
@@ -241,13 +263,12 @@ impl Worker {
             },
             Command::Delete(ids) => {
                 let n = ids.len();
-                let result = self
-                    .writer
-                    .call_blocking(move |conn, _| crate::store::delete(conn, &ids));
+                let result = self.control.delete(&self.writer, &ids);
                 self.after_change(result.map(|_| ()), &format!("cannot delete {n} captures"));
             }
+            Command::Control(c) => self.control.handle(c, &self.reader, &self.writer, &self.sink),
             Command::ClearAll => {
-                let result = self.writer.call_blocking(|conn, _| crate::store::clear(conn));
+                let result = self.control.clear_all(&self.writer);
                 self.after_change(result.map(|_| ()), "cannot clear the history");
             }
             Command::LoadProfiles => self.send_profiles(),
@@ -380,7 +401,10 @@ impl Worker {
 
     fn after_change(&self, result: Result<(), crate::store::StoreError>, what: &str) {
         match result {
-            Ok(()) => self.writer.notify_changed(),
+            Ok(()) => {
+                self.writer.notify_changed();
+                self.control.maintenance.compact_soon();
+            }
             Err(e) => self.sink.send(AppEvent::Error(format!("{what}: {e}"))),
         }
     }

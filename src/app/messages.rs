@@ -23,6 +23,8 @@ pub enum Command {
     LoadDetail(CaptureId),
     Delete(Vec<CaptureId>),
     ClearAll,
+    /// Filter, response rules, stats, retention.
+    Control(super::control::ControlCommand),
     /// Read the signing profiles.
     LoadProfiles,
     /// Add a profile, or replace the one named `replace`; stored verdicts are then recomputed.
@@ -76,6 +78,8 @@ pub enum AppEvent {
     Rendered(Box<(crate::ui::detail::RenderKey, crate::ui::code_view::CodeText)>),
     /// Something failed; shown in the status line.
     Error(String),
+    /// Answers to [`Command::Control`].
+    Control(super::control::ControlEvent),
     /// Something worked; shown in the status line.
     Info(String),
     /// Every signing profile (secrets included: they stay in memory, never in settings).

@@ -2,6 +2,8 @@
 //! commands for the background. The UI thread never does IO.
 
 pub mod backend;
+pub mod control;
+mod control_view;
 mod files;
 pub mod messages;
 pub mod render;
@@ -67,6 +69,8 @@ pub struct HookscopeApp {
     confirm_clear: bool,
     /// Where the data lives (shown in settings).
     data_dir: String,
+    /// Filter bar, Rules and Stats panels.
+    control: control_view::ControlView,
     /// Signing profiles as last read (secrets stay in memory only).
     profiles: Vec<crate::signature::Profile>,
     profiles_view: ProfilesView,
@@ -102,6 +106,7 @@ impl HookscopeApp {
             show_settings: false,
             confirm_clear: false,
             data_dir,
+            control: control_view::ControlView::default(),
             profiles: Vec::new(),
             profiles_view: ProfilesView::default(),
             evaluation: None,
@@ -213,6 +218,7 @@ impl HookscopeApp {
                 }
             }
             AppEvent::Error(message) => self.message = Some((message, true)),
+            AppEvent::Control(event) => self.apply_control(event),
             AppEvent::Info(message) => self.message = Some((message, false)),
             AppEvent::Profiles(profiles) => self.profiles = profiles,
             AppEvent::SignatureDetail { id, evaluation } => {
@@ -288,6 +294,7 @@ impl HookscopeApp {
                 ctx.copy_text(text);
                 self.message = Some(("copied to the clipboard".into(), false));
             }
+            Intent::Control(c) => self.handle_control(c),
             Intent::VerifyWith {
                 id,
                 scheme,
@@ -414,6 +421,8 @@ impl HookscopeApp {
             if ui.button("Settings").clicked() {
                 self.show_settings = !self.show_settings;
             }
+            ui.separator();
+            self.control_buttons_ui(ui, intents);
             ui.menu_button("View", |ui| {
                 ui.label("Detail pane");
                 ui.radio_value(&mut self.settings.layout, DetailLayout::Right, "at the right");
@@ -502,6 +511,7 @@ impl HookscopeApp {
         if ui.button("Apply and restart receiver").clicked() {
             intents.push(Intent::StartReceiver);
         }
+        self.retention_settings_ui(ui, intents);
     }
 }
 
@@ -597,9 +607,11 @@ impl eframe::App for HookscopeApp {
         };
         let mut visible = 0..0;
         egui::CentralPanel::default().show(ui, |ui| {
+            self.filter_bar_ui(ui, &mut intents);
             visible = request_list_ui(ui, &self.list, self.selected, scroll, &mut intents);
         });
         self.dialogs_ui(&ctx, &mut intents);
+        self.control_windows_ui(&ctx, &mut intents);
         for cmd in self.sending.windows_ui(&ctx, &mut self.settings.sending) {
             self.send(cmd);
         }

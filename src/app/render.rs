@@ -7,6 +7,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use super::backend::EventSink;
 use super::messages::AppEvent;
 use crate::body::{self, BodyKind};
+use crate::ui::body_view::{BodyExtra, ImageData, JsonTreeData};
 use crate::ui::code_view::CodeText;
 use crate::ui::detail::{BodyMode, Pane, RenderKey};
 use crate::ui::highlight::{Lang, highlight};
@@ -64,13 +65,17 @@ pub fn prepare(job: &RenderJob) -> CodeText {
     match job.key.pane {
         Pane::Body(BodyMode::Hex) => CodeText::plain(body::hex_dump(&job.bytes, HEX_MAX_BYTES)),
         Pane::Body(_) | Pane::Response if job.bytes.is_empty() => CodeText::plain("(empty body)".into()),
+        Pane::Body(BodyMode::Tree) => {
+            let (decoded, note) = decode(job);
+            add_note(tree(&decoded, job.content_type.as_deref(), dark), note)
+        }
         Pane::Body(BodyMode::Text) => {
             let (decoded, note) = decode(job);
             CodeText::plain(body::text_lossy(&decoded)).with_note(note)
         }
         Pane::Body(BodyMode::Pretty) | Pane::Response => {
             let (decoded, note) = decode(job);
-            pretty(&decoded, job.content_type.as_deref(), dark).with_note(note)
+            add_note(pretty(&decoded, job.content_type.as_deref(), dark), note)
         }
         Pane::Raw => {
             let mut text = job.head.clone().unwrap_or_default();
@@ -143,13 +148,84 @@ fn pretty(bytes: &[u8], content_type: Option<&str>, dark: bool) -> CodeText {
             Err(e) => CodeText::plain(body::text_lossy(bytes)).with_note(Some(e)),
         },
         BodyKind::Text => CodeText::plain(body::text_lossy(bytes)),
-        BodyKind::Image { mime } => CodeText::plain(body::hex_dump(bytes, 4096)).with_note(Some(format!(
-            "{mime} image, {}",
-            body::human_size(bytes.len() as u64)
-        ))),
+        BodyKind::Image { mime } => match decode_image(bytes, &mime) {
+            Ok(image) => {
+                let mut code = CodeText::plain(String::new()).with_note(Some(format!(
+                    "{mime} image, {}",
+                    body::human_size(bytes.len() as u64)
+                )));
+                code.extra = Some(BodyExtra::Image(Arc::new(image)));
+                code
+            }
+            Err(e) => CodeText::plain(body::hex_dump(bytes, 4096)).with_note(Some(format!(
+                "{mime}, {}: cannot show the image ({e}); the first bytes follow",
+                body::human_size(bytes.len() as u64)
+            ))),
+        },
         BodyKind::Binary => CodeText::plain(body::hex_dump(bytes, HEX_MAX_BYTES))
             .with_note(Some(format!("binary, {} bytes", bytes.len()))),
     }
+}
+
+/// Put the decoding note (if any) before the view's own note.
+fn add_note(code: CodeText, decoding: Option<String>) -> CodeText {
+    let note = match (decoding, code.note.clone()) {
+        (Some(a), Some(b)) => Some(format!("{a} · {b}")),
+        (a, b) => a.or(b),
+    };
+    code.with_note(note)
+}
+
+/// Most nodes the tree view holds (each is a row; the rest is left out with a note).
+const MAX_TREE_NODES: usize = 500_000;
+/// Images larger than this on a side are scaled down for display.
+const MAX_TEXTURE_SIDE: u32 = 4096;
+
+/// The collapsible tree for JSON; other bodies get the pretty view with a note.
+fn tree(bytes: &[u8], content_type: Option<&str>, dark: bool) -> CodeText {
+    if body::classify(content_type, bytes) != BodyKind::Json {
+        let code = pretty(bytes, content_type, dark);
+        let note = match &code.note {
+            Some(n) => format!("the tree is for JSON bodies; showing the pretty view · {n}"),
+            None => "the tree is for JSON bodies; showing the pretty view".to_string(),
+        };
+        return code.with_note(Some(note));
+    }
+    match body::json_tree(bytes, MAX_TREE_NODES) {
+        Ok((nodes, truncated)) => {
+            let note = truncated.then(|| format!("showing the first {MAX_TREE_NODES} values"));
+            let mut code = CodeText::plain(String::new()).with_note(note);
+            code.extra = Some(BodyExtra::Tree(Arc::new(JsonTreeData { nodes, truncated })));
+            code
+        }
+        Err(e) => CodeText::plain(body::text_lossy(bytes)).with_note(Some(format!("not valid JSON: {e}"))),
+    }
+}
+
+/// Decode an image with size limits (a hostile header cannot make it allocate gigabytes).
+pub fn decode_image(bytes: &[u8], mime: &str) -> Result<ImageData, String> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(32_768);
+    limits.max_image_height = Some(32_768);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|e| e.to_string())?;
+    let original_size = [img.width() as usize, img.height() as usize];
+    let img = if img.width() > MAX_TEXTURE_SIDE || img.height() > MAX_TEXTURE_SIDE {
+        img.thumbnail(MAX_TEXTURE_SIDE, MAX_TEXTURE_SIDE)
+    } else {
+        img
+    };
+    let rgba = img.to_rgba8();
+    let size = [rgba.width() as usize, rgba.height() as usize];
+    Ok(ImageData {
+        mime: mime.to_string(),
+        image: egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw()),
+        original_size,
+    })
 }
 
 fn describe_parts(parts: &[body::Part]) -> String {
@@ -172,3 +248,7 @@ fn describe_parts(parts: &[body::Part]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "render_tests.rs"]
+mod tests;

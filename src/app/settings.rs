@@ -35,8 +35,24 @@ pub struct Settings {
     pub follow_tail: bool,
     /// Start the receiver when the window opens.
     pub listen_on_start: bool,
+    /// Retention: keep the newest N captures.
+    pub keep_count: Option<u64>,
+    /// Retention: keep captures of the last D days.
+    pub keep_days: Option<u32>,
+    /// Retention: keep the database under B bytes.
+    pub keep_bytes: Option<u64>,
     /// Target URLs of replays, forward mode and test events (no secrets).
     pub sending: super::sending::SendSettings,
+}
+
+impl Settings {
+    pub fn retention_policy(&self) -> crate::store::retention::RetentionPolicy {
+        crate::store::retention::RetentionPolicy {
+            keep_count: self.keep_count,
+            keep_days: self.keep_days,
+            keep_bytes: self.keep_bytes,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -49,6 +65,9 @@ impl Default for Settings {
             layout: DetailLayout::Right,
             follow_tail: true,
             listen_on_start: true,
+            keep_count: None,
+            keep_days: None,
+            keep_bytes: None,
             sending: super::sending::SendSettings::default(),
         }
     }

@@ -31,6 +31,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<ExitCode> {
     let slot = backend_slot.clone();
     let store = engine.store().clone();
     let writer = engine.writer();
+    let control = super::control::ControlState::new(engine.maintenance());
     let handle = runtime.handle().clone();
     let (port, bind) = (cli.port, cli.bind);
     let dir_text = dir.display().to_string();
@@ -61,7 +62,8 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<ExitCode> {
             let ctx = cc.egui_ctx.clone();
             // One repaint per burst of events, at most ~60 per second.
             let wake: Waker = Arc::new(move || ctx.request_repaint_after(Duration::from_millis(16)));
-            let (backend, channels) = Backend::start(&store, &writer, handle, wake.clone())?;
+            control.maintenance.set_policy(settings.retention_policy());
+            let (backend, channels) = Backend::start_with(&store, &writer, handle, wake.clone(), control)?;
             let render_sink = backend.sink();
             if let Ok(mut s) = slot.lock() {
                 *s = Some(backend);

@@ -5,6 +5,7 @@
 mod analysis;
 mod delivery;
 mod diff;
+pub mod filter;
 mod headers;
 mod json;
 mod summary;

@@ -9,11 +9,23 @@ use anyhow::Context as _;
 use super::{CliError, ListenArgs};
 use crate::capture::{Capture, CaptureId, CaptureJson};
 use crate::engine::Engine;
-use crate::server::{ServerConfig, serve};
+use crate::server::{LiveRules, ServerConfig, serve};
 use crate::store::{Reader, StoreEvent, Subscriber};
 
 pub fn run(dir: &Path, args: &ListenArgs) -> anyhow::Result<ExitCode> {
+    // A bad rules file stops here: nothing is opened, nothing listens.
+    let file_rules = args
+        .rules
+        .as_deref()
+        .map(super::rules::load_rules_file)
+        .transpose()?;
     let engine = Engine::open(dir)?;
+    let rule_set = file_rules.or_else(|| super::rules::saved_rules(engine.store()));
+    let rules = LiveRules::new(&rule_set.clone().unwrap_or_default());
+    let policy = super::rules::policy(&args.retention);
+    if !policy.is_unlimited() {
+        engine.maintenance().set_policy(policy);
+    }
     let printer = if args.json {
         let sub = engine.writer().subscribe(1024, None);
         let reader = engine.store().reader()?;
@@ -41,13 +53,23 @@ pub fn run(dir: &Path, args: &ListenArgs) -> anyhow::Result<ExitCode> {
             (Some(url), Ok(addr)) => Some(super::forward::start(&engine, url, addr)?),
             _ => None,
         };
-        let handle = serve(listener, engine.receiver_state(args.max_body_bytes));
+        let handle = serve(
+            listener,
+            engine.receiver_state(args.max_body_bytes).with_rules(rules),
+        );
         eprintln!(
             "hookscope: listening on http://{} (body cap {} bytes, data in {})",
             handle.addr,
             args.max_body_bytes,
             dir.display()
         );
+        if let Some(set) = rule_set.as_ref().filter(|s| !s.rule.is_empty()) {
+            let from = args
+                .rules
+                .as_ref()
+                .map_or_else(|| "saved in the window".to_string(), |p| p.display().to_string());
+            eprintln!("hookscope: {} response rules from {from}", set.rule.len());
+        }
         if config.is_exposed() {
             eprintln!(
                 "hookscope: warning: bound to {} — anyone who can reach this address can send requests \

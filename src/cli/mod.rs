@@ -1,10 +1,12 @@
 //! Command-line interface: clap definitions and the headless subcommands.
 
+mod filter;
 mod forward;
 pub mod interchange;
 mod listen;
 mod read;
 mod replay;
+mod rules;
 mod send;
 pub mod signature;
 
@@ -91,13 +93,35 @@ pub struct ListenArgs {
     /// path when the URL has none); attempts are recorded with the capture.
     #[arg(long, value_name = "URL")]
     pub forward_to: Option<String>,
+    /// Response rules (TOML); without it, the rules saved in the window apply.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+}
+
+/// Retention limits for `listen`: the oldest captures past any limit are deleted.
+#[derive(Debug, Args, Default, Clone, Copy)]
+pub struct RetentionArgs {
+    /// Keep only the newest N captures.
+    #[arg(long, value_name = "N")]
+    pub keep_count: Option<u64>,
+    /// Keep only captures received in the last D days.
+    #[arg(long, value_name = "D")]
+    pub keep_days: Option<u32>,
+    /// Keep the database under B bytes in use (oldest captures go first).
+    #[arg(long, value_name = "B")]
+    pub keep_bytes: Option<u64>,
 }
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// How many of the newest captures to list.
-    #[arg(long, default_value_t = 50)]
-    pub limit: usize,
+    /// How many of the newest (matching) captures to list [default: 50, or every match with --filter].
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Only captures matching this filter, e.g. `method:POST path:/smtm/* verdict:invalid "text"`.
+    #[arg(long, value_name = "EXPR", allow_hyphen_values = true)]
+    pub filter: Option<String>,
     /// One capture JSON object per line.
     #[arg(long)]
     pub json: bool,

@@ -8,6 +8,9 @@ use super::{CliError, ListArgs, ShowArgs};
 use crate::capture::{Capture, CaptureJson, Summary, format_rfc3339_us};
 use crate::store::{Reader, Stats, Store};
 
+/// `list` without `--limit` and without `--filter`.
+const DEFAULT_LIST_LIMIT: usize = 50;
+
 fn open_reader(dir: &Path) -> anyhow::Result<Option<Reader>> {
     Ok(match Store::open_existing(dir)? {
         Some(store) => Some(store.reader()?),
@@ -23,13 +26,22 @@ fn out(text: &str) {
 }
 
 pub fn list(dir: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {
+    let filter = args
+        .filter
+        .as_deref()
+        .map(crate::capture::filter::Filter::parse)
+        .transpose()
+        .map_err(|e| CliError::usage(format!("--filter: {e}")))?;
     let Some(reader) = open_reader(dir)? else {
         if !args.json {
             out("no captures yet\n");
         }
         return Ok(ExitCode::SUCCESS);
     };
-    let summaries = reader.latest(args.limit)?;
+    let summaries = match &filter {
+        Some(f) => super::filter::matching_summaries(dir, &reader, f, args.limit)?,
+        None => reader.latest(args.limit.unwrap_or(DEFAULT_LIST_LIMIT))?,
+    };
     let mut text = String::new();
     if args.json {
         let ids: Vec<_> = summaries.iter().map(|s| s.id).collect();
@@ -117,6 +129,16 @@ fn describe(c: &Capture) -> String {
         s.push_str(&format!("{}: {}\n", h.name, h.value_lossy()));
     }
     s.push('\n');
+    let decoded = decoded_body(c);
+    if let Some((note, text)) = &decoded {
+        s.push_str(note);
+        s.push('\n');
+        s.push_str(text);
+        if !text.ends_with('\n') && !text.is_empty() {
+            s.push('\n');
+        }
+        return s;
+    }
     match c.body_text() {
         Some(text) => {
             s.push_str(text);
@@ -138,7 +160,7 @@ pub fn stats(dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
         None => Stats::default(),
     };
     if json {
-        out(&format!("{}\n", serde_json::to_string(&stats)?));
+        out(&format!("{}\n", super::filter::stats_json(dir, &stats)?));
     } else {
         let mut s = format!(
             "captures: {}\nbody bytes: {}\nfirst: {}\nlast: {}\noversized: {}\nimported: {}\n",
@@ -167,6 +189,38 @@ pub fn clear(dir: &Path) -> anyhow::Result<ExitCode> {
     };
     let conn = store.connect_rw()?;
     let n = crate::store::clear(&conn)?;
+    // Give the space back to the file system (in steps: a running receiver keeps going).
+    while crate::store::retention::compact_step(&conn, 4096)? == crate::store::retention::Compacted::More {}
     out(&format!("deleted {n} captures\n"));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The body decoded from its `Content-Encoding` for reading (the stored bytes stay as sent;
+/// `--json` shows those). `None` when nothing is encoded.
+fn decoded_body(c: &Capture) -> Option<(String, String)> {
+    const SHOW_CAP: usize = 16 * 1024 * 1024;
+    let enc = c
+        .headers
+        .get("content-encoding")
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"))?;
+    let d = crate::body::decode_content_encoding(Some(enc), &c.body, SHOW_CAP);
+    if let Some(err) = d.error {
+        return Some((
+            format!("(could not decode {enc}: {err}; the bytes as received follow)"),
+            crate::body::text_lossy(&c.body),
+        ));
+    }
+    let cut = if d.truncated { ", cut at 16 MiB" } else { "" };
+    let note = format!(
+        "(decoded from {enc}: {} bytes on the wire, {} decoded{cut})",
+        c.body.len(),
+        d.bytes.len()
+    );
+    let text = if crate::body::looks_binary(&d.bytes) {
+        format!("(binary, {} bytes; use --json for the wire bytes)", d.bytes.len())
+    } else {
+        crate::body::text_lossy(&d.bytes)
+    };
+    Some((note, text))
 }

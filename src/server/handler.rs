@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Version};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt as _;
 
+use super::rules::LiveRules;
 use super::sniff::ConnInfo;
 use crate::capture::{Capture, HeaderList, Origin, ResponseSent, now_us};
 use crate::store::WriterHandle;
@@ -26,6 +27,8 @@ const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct ReceiverState {
     pub writer: WriterHandle,
     pub max_body_bytes: usize,
+    /// Response rules, swappable while the receiver runs.
+    pub rules: LiveRules,
     started_at_us: i64,
 }
 
@@ -34,8 +37,16 @@ impl ReceiverState {
         ReceiverState {
             writer,
             max_body_bytes,
+            rules: LiveRules::default(),
             started_at_us: now_us(),
         }
+    }
+
+    /// Answer with `rules` (shared: replacing them later applies at once).
+    #[must_use]
+    pub fn with_rules(mut self, rules: LiveRules) -> Self {
+        self.rules = rules;
+        self
     }
 }
 
@@ -99,7 +110,10 @@ async fn receive(State(state): State<ReceiverState>, req: Request) -> Response {
     } else if let Some(err) = &read.error {
         json_response(400, &serde_json::json!({ "error": err }).to_string())
     } else {
-        ResponseSent::default_ok()
+        state
+            .rules
+            .respond(&method, &path)
+            .unwrap_or_else(ResponseSent::default_ok)
     };
     let capture = Capture {
         received_at_us,
@@ -118,7 +132,13 @@ async fn receive(State(state): State<ReceiverState>, req: Request) -> Response {
         ..Capture::default()
     };
     match state.writer.insert(capture).await {
-        Ok(_) => into_http(&response),
+        Ok(_) => {
+            // Committed first, then the rule's delay: a timed-out provider still left a record.
+            if response.delay_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(response.delay_ms)).await;
+            }
+            into_http(&response)
+        }
         Err(e) => {
             // Never acknowledge what could not be stored.
             into_http(&json_response(

@@ -2,6 +2,7 @@
 //! with an explicit body cap, the health endpoint and graceful stop.
 
 mod handler;
+pub mod rules;
 pub mod sniff;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -14,6 +15,7 @@ use tokio::sync::watch;
 use tower::ServiceExt as _;
 
 pub use handler::{HEALTH_PATH, ReceiverState, router};
+pub use rules::{LiveRules, RuleConfig, RuleSet, RulesError};
 use sniff::{ConnInfo, SniffStream};
 
 /// Default port of the receiver.
@@ -140,5 +142,7 @@ pub fn serve(listener: TcpListener, state: ReceiverState) -> ServerHandle {
     ServerHandle { addr, stop, done }
 }
 
+#[cfg(test)]
+mod rules_http_tests;
 #[cfg(test)]
 mod tests;

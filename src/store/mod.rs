@@ -4,11 +4,17 @@
 //! (group commit); readers open their own connections (WAL lets them run alongside).
 
 pub mod analysis;
+pub mod filter;
+pub mod kv;
+pub mod maintenance;
 pub mod outgoing;
 pub mod profiles;
 mod read;
+pub mod retention;
 mod rows;
 pub mod schema;
+pub mod search_index;
+pub mod stats;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -104,6 +110,13 @@ impl Store {
             schema::check(&conn)?;
         }
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Before WAL mode writes the first page: an empty file can still get auto-vacuum.
+        let pages: i64 = conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .map_err(StoreError::corrupt)?;
+        if pages == 0 {
+            retention::prepare_new_database(&conn)?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(StoreError::corrupt)?;
         // WAL + NORMAL: a committed transaction survives the process being killed.

@@ -91,6 +91,10 @@ impl Reader {
         let Some((lo, hi)) = ids.iter().min().zip(ids.iter().max()) else {
             return Ok(Vec::new());
         };
+        if (hi.0 - lo.0) as u64 > 4 * ids.len() as u64 + 64 {
+            // Sparse ids (a filtered list): look each up instead of scanning the range.
+            return super::filter::summaries_by_id(&self.conn, ids);
+        }
         let wanted: std::collections::HashSet<i64> = ids.iter().map(|id| id.0).collect();
         let sql = format!("SELECT {SUMMARY_COLUMNS} FROM captures WHERE id BETWEEN ?1 AND ?2 ORDER BY id");
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -161,10 +165,13 @@ pub fn delete(conn: &Connection, ids: &[CaptureId]) -> Result<usize, StoreError>
     for id in ids {
         n += stmt.execute([id.0])?;
     }
+    super::search_index::forget(conn, &ids.iter().map(|id| id.0).collect::<Vec<_>>())?;
     Ok(n)
 }
 
 /// Delete every capture; returns how many were deleted.
 pub fn clear(conn: &Connection) -> Result<usize, StoreError> {
-    Ok(conn.execute("DELETE FROM captures", [])?)
+    let n = conn.execute("DELETE FROM captures", [])?;
+    super::search_index::forget_all(conn)?;
+    Ok(n)
 }

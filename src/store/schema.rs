@@ -92,6 +92,23 @@ const MIGRATIONS: &[&str] = &[
         value  TEXT NOT NULL
     );
     ",
+    // 3: search and filters. Indexes for the filter bar's fields; the path index also covers
+    // per-path stats. Method, verdict, event and flags are indexed only for the minority rows a
+    // filter looks for (non-POST methods, invalid / no-secret verdicts, events, flagged rows):
+    // the common webhook (a POST, unsigned or valid, unflagged) pays for no entry there, which
+    // keeps ingest close to its speed without them; a filter for the majority value scans, as
+    // it would anyway. `captures_fts` indexes header and body text without a copy of the text
+    // (contentless, deletable): it is filled in the background by `search_index`, never in the
+    // insert path, and `kv['search.indexed_upto']` says how far.
+    r"
+    CREATE INDEX captures_method ON captures(method) WHERE method <> 'POST';
+    CREATE INDEX captures_path ON captures(path, verdict, status, received_at_us);
+    CREATE INDEX captures_verdict ON captures(verdict) WHERE verdict IN ('invalid', 'no_secret');
+    CREATE INDEX captures_event ON captures(event) WHERE event IS NOT NULL;
+    CREATE INDEX captures_flagged ON captures(id) WHERE duplicate_of IS NOT NULL
+        OR out_of_order = 1 OR test = 1 OR oversized = 1 OR origin = 'imported';
+    CREATE VIRTUAL TABLE captures_fts USING fts5(headers, body, content = '', contentless_delete = 1);
+    ",
 ];
 
 /// Newest schema version this build understands.

@@ -21,6 +21,8 @@ pub struct CodeText {
     pub widest: usize,
     /// A note shown above the text (e.g. "decoded from gzip", "truncated").
     pub note: Option<String>,
+    /// A JSON tree or an image, shown instead of the text.
+    pub extra: Option<super::body_view::BodyExtra>,
 }
 
 impl CodeText {
@@ -53,6 +55,7 @@ impl CodeText {
             lines,
             widest,
             note: None,
+            extra: None,
         }
     }
 
@@ -74,6 +77,15 @@ impl CodeText {
 pub fn code_view_ui(ui: &mut egui::Ui, id_salt: &str, code: &CodeText) {
     if let Some(note) = &code.note {
         ui.label(egui::RichText::new(note).italics().weak());
+    }
+    match &code.extra {
+        Some(super::body_view::BodyExtra::Tree(tree)) => {
+            return super::body_view::json_tree_ui(ui, std::sync::Arc::as_ptr(tree) as usize, tree);
+        }
+        Some(super::body_view::BodyExtra::Image(image)) => {
+            return super::body_view::image_ui(ui, std::sync::Arc::as_ptr(image) as usize, image);
+        }
+        None => {}
     }
     let font = FontId::monospace(12.5);
     let row_height = ui.fonts_mut(|f| f.row_height(&font));

@@ -14,6 +14,8 @@ use crate::signature::Evaluation;
 pub enum BodyMode {
     /// Pretty JSON / XML, form fields or hex: whatever fits the content.
     Pretty,
+    /// Collapsible JSON tree.
+    Tree,
     Text,
     Hex,
 }
@@ -184,6 +186,7 @@ pub fn detail_ui(
         DetailTab::Body => {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut view.body_mode, BodyMode::Pretty, "Pretty");
+                ui.selectable_value(&mut view.body_mode, BodyMode::Tree, "Tree");
                 ui.selectable_value(&mut view.body_mode, BodyMode::Text, "Text");
                 ui.selectable_value(&mut view.body_mode, BodyMode::Hex, "Hex");
                 ui.separator();

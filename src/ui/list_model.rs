@@ -30,6 +30,11 @@ impl ListModel {
         self.ids.is_empty()
     }
 
+    /// Every id in the list, oldest first.
+    pub fn ids(&self) -> &[CaptureId] {
+        &self.ids
+    }
+
     pub fn id_at(&self, index: usize) -> Option<CaptureId> {
         self.ids.get(index).copied()
     }
@@ -55,6 +60,16 @@ impl ListModel {
         self.requested.clear();
         self.ids = ids;
         self.loaded = true;
+    }
+
+    /// Replace the ids with a filter's matches. Ids above `upto` (committed after the query
+    /// ran) that the list already holds came from live arrivals judged by the same filter and
+    /// stay.
+    pub fn set_filtered_ids(&mut self, ids: Vec<CaptureId>, upto: CaptureId) {
+        let newer: Vec<CaptureId> = self.ids.iter().copied().filter(|id| *id > upto).collect();
+        let mut all = ids;
+        all.extend(newer);
+        self.set_ids(all);
     }
 
     /// New captures committed by the writer (id order).

@@ -2,7 +2,9 @@
 //! actions come back as [`Intent`]s for the app to carry out.
 
 pub mod attempt_view;
+pub mod body_view;
 pub mod code_view;
+pub mod control;
 pub mod deliveries;
 pub mod detail;
 pub mod diff;
@@ -11,8 +13,10 @@ pub mod list;
 pub mod list_model;
 pub mod profiles;
 pub mod replay;
+pub mod rules;
 pub mod send_panel;
 pub mod signature;
+pub mod stats;
 pub mod status_bar;
 pub mod transfer;
 
@@ -30,6 +34,8 @@ pub enum Intent {
     ClearAll,
     Delete(Vec<CaptureId>),
     CopyText(String),
+    /// Filter, rules, stats, retention.
+    Control(control::ControlIntent),
     /// Try a secret on a capture without saving it.
     VerifyWith {
         id: CaptureId,
