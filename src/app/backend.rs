@@ -106,6 +106,7 @@ impl Backend {
                             bridge_sink.send(AppEvent::Inserted(batch.iter().map(Summary::of).collect()));
                         }
                         StoreEvent::Changed => bridge_sink.send(AppEvent::Changed),
+                        StoreEvent::WriteFailed(message) => bridge_sink.send(AppEvent::Error(message)),
                     }
                 }
             })?;
@@ -314,7 +315,7 @@ impl Worker {
                         .iter()
                         .map(|p| (p.name.as_str(), p.secret.as_str()))
                         .collect();
-                    let verification = crate::signature::diagnose(&scheme, &secret, &parts, &opts, &others);
+                    let verification = crate::signature::diagnose(&scheme, secret.expose(), &parts, &opts, &others);
                     self.sink.send(AppEvent::VerifyResult {
                         id,
                         verification: Box::new(verification),

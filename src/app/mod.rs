@@ -297,7 +297,7 @@ impl HookscopeApp {
                 self.send(Command::VerifyWith {
                     id,
                     scheme,
-                    secret,
+                    secret: secret.into(),
                     tolerance_secs,
                 });
             }
