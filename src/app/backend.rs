@@ -123,6 +123,7 @@ impl Backend {
                             }
                         }
                         StoreEvent::Changed => bridge_sink.send(AppEvent::Changed),
+                        StoreEvent::WriteFailed(message) => bridge_sink.send(AppEvent::Error(message)),
                     }
                 }
             })?;
@@ -335,7 +336,7 @@ impl Worker {
                         .iter()
                         .map(|p| (p.name.as_str(), p.secret.as_str()))
                         .collect();
-                    let verification = crate::signature::diagnose(&scheme, &secret, &parts, &opts, &others);
+                    let verification = crate::signature::diagnose(&scheme, secret.expose(), &parts, &opts, &others);
                     self.sink.send(AppEvent::VerifyResult {
                         id,
                         verification: Box::new(verification),

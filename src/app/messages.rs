@@ -37,7 +37,7 @@ pub enum Command {
     VerifyWith {
         id: CaptureId,
         scheme: Scheme,
-        secret: String,
+        secret: crate::signature::Secret,
         tolerance_secs: Option<u64>,
     },
     Import(ImportSource),

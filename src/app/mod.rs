@@ -304,7 +304,7 @@ impl HookscopeApp {
                 self.send(Command::VerifyWith {
                     id,
                     scheme,
-                    secret,
+                    secret: secret.into(),
                     tolerance_secs,
                 });
             }

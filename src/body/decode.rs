@@ -11,6 +11,9 @@ use flate2::read::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
 pub const DEFAULT_DECODE_CAP: usize = 64 * 1024 * 1024;
 
 const CHUNK: usize = 32 * 1024;
+/// Most codings decoded from one `Content-Encoding` value. Each is a reader with its own buffers
+/// wrapped around the next, so a header listing thousands would cost memory and stack depth.
+pub const MAX_CODINGS: usize = 8;
 
 /// A decoded view of a body.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -50,6 +53,12 @@ pub fn decode_content_encoding(content_encoding: Option<&str>, wire: &[u8], max_
         error,
         ..Decoded::default()
     };
+    if names.len() > MAX_CODINGS {
+        return unchanged(Some(format!(
+            "Content-Encoding lists {} codings; at most {MAX_CODINGS} are decoded",
+            names.len()
+        )));
+    }
     let mut codings = Vec::with_capacity(names.len());
     for name in &names {
         codings.push(match name.as_str() {
@@ -279,6 +288,24 @@ mod tests {
         assert_eq!(d.bytes.len(), 1000);
         let d = decode_content_encoding(Some("br"), &brotli(&[7; 1001]), 1000);
         assert!(d.truncated);
+    }
+
+    #[test]
+    fn a_header_listing_thousands_of_codings_is_refused() {
+        let header = vec!["gzip"; 10_000].join(", ");
+        let wire = gzip(&sample());
+        let d = decode_content_encoding(Some(&header), &wire, DEFAULT_DECODE_CAP);
+        assert_eq!(d.bytes, wire);
+        assert!(d.error.unwrap().contains("10000 codings"));
+        // Up to the limit, stacked codings still decode.
+        let mut wire = sample();
+        for _ in 0..MAX_CODINGS {
+            wire = gzip(&wire);
+        }
+        let header = vec!["gzip"; MAX_CODINGS].join(", ");
+        let d = decode_content_encoding(Some(&header), &wire, DEFAULT_DECODE_CAP);
+        assert_eq!(d.error, None);
+        assert_eq!(d.bytes, sample());
     }
 
     proptest! {

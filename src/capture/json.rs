@@ -41,9 +41,14 @@ pub struct CaptureJson {
     pub http_version: String,
     #[serde(default)]
     pub remote_addr: Option<String>,
-    /// `[name, value]` in arrival order.
+    /// `[name, value]` in arrival order. A value that is not valid UTF-8 shows here with
+    /// replacement characters; its exact bytes are in `header_bytes_base64`.
     #[serde(default)]
     pub headers: Vec<(String, String)>,
+    /// `[index into headers, base64 of the exact value]` for every header value that is not
+    /// valid UTF-8 (HTTP allows such bytes); absent when all values are text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub header_bytes_base64: Vec<(usize, String)>,
     #[serde(default)]
     pub body_len: u64,
     #[serde(default)]
@@ -86,6 +91,8 @@ pub enum JsonError {
     Time(String),
     #[error("field `method` is empty")]
     EmptyMethod,
+    #[error("field `header_bytes_base64` names header {0}, which does not exist")]
+    HeaderIndex(usize),
 }
 
 fn pairs(h: &HeaderList) -> Vec<(String, String)> {
@@ -106,6 +113,13 @@ impl CaptureJson {
             http_version: c.http_version.clone(),
             remote_addr: c.remote_addr.clone(),
             headers: pairs(&c.headers),
+            header_bytes_base64: c
+                .headers
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.value_str().is_none())
+                .map(|(i, h)| (i, B64.encode(&h.value)))
+                .collect(),
             body_len: c.body_len,
             body_base64: B64.encode(&c.body),
             body_text: c.body_text().map(str::to_owned),
@@ -161,6 +175,14 @@ impl CaptureJson {
                 ..ResponseSent::default()
             }),
         };
+        let mut headers = HeaderList::from_pairs(self.headers.iter().cloned());
+        for (i, value) in &self.header_bytes_base64 {
+            let bytes = B64
+                .decode(value.trim())
+                .map_err(|_| JsonError::Base64("header_bytes_base64"))?;
+            let header = headers.0.get_mut(*i).ok_or(JsonError::HeaderIndex(*i))?;
+            header.value = bytes;
+        }
         let body_len = if self.oversized {
             self.body_len
         } else {
@@ -174,7 +196,7 @@ impl CaptureJson {
             query: self.query.clone(),
             http_version: self.http_version.clone(),
             remote_addr: self.remote_addr.clone(),
-            headers: HeaderList::from_pairs(self.headers.iter().cloned()),
+            headers,
             body,
             body_len,
             declared_len: self.declared_len,
@@ -200,7 +222,11 @@ mod tests {
             query: None,
             http_version: "HTTP/1.1".into(),
             remote_addr: Some("127.0.0.1:5000".into()),
-            headers: HeaderList::from_pairs([("B", "1"), ("a", "2"), ("B", "3")]),
+            headers: HeaderList::from_pairs([
+                ("B", b"1".to_vec()),
+                ("a", b"caf\xe9 \xc3\x28".to_vec()),
+                ("B", b"3".to_vec()),
+            ]),
             body: vec![0xc3, 0x28, 0x00],
             body_len: 3,
             response: Some(ResponseSent::default_ok()),
@@ -208,9 +234,30 @@ mod tests {
         };
         let j = CaptureJson::from_capture(&c);
         assert_eq!(j.body_text, None, "invalid UTF-8 has no body_text");
+        assert_eq!(
+            j.headers[1].1, "caf\u{FFFD} \u{FFFD}(",
+            "readable text in `headers`"
+        );
+        assert_eq!(j.header_bytes_base64, [(1, B64.encode(b"caf\xe9 \xc3\x28"))]);
         let text = serde_json::to_string(&j).unwrap();
         let back: CaptureJson = serde_json::from_str(&text).unwrap();
         assert_eq!(back.to_capture().unwrap(), c);
+    }
+
+    #[test]
+    fn text_headers_add_no_byte_field_and_bad_indexes_are_errors() {
+        let c = Capture {
+            method: "GET".into(),
+            headers: HeaderList::from_pairs([("A", "text")]),
+            ..Capture::default()
+        };
+        let text = serde_json::to_string(&CaptureJson::from_capture(&c)).unwrap();
+        assert!(!text.contains("header_bytes_base64"), "{text}");
+        let mut j = CaptureJson::from_capture(&c);
+        j.header_bytes_base64 = vec![(5, B64.encode(b"x"))];
+        assert_eq!(j.to_capture(), Err(JsonError::HeaderIndex(5)));
+        j.header_bytes_base64 = vec![(0, "@@".into())];
+        assert_eq!(j.to_capture(), Err(JsonError::Base64("header_bytes_base64")));
     }
 
     #[test]

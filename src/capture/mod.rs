@@ -20,6 +20,10 @@ pub use json::{CaptureJson, JsonError, SignatureJson};
 
 use serde::{Deserialize, Serialize};
 
+/// Start of the error hookscope records (in the response it sent) when a request's body did not
+/// arrive completely: the client disconnected or stalled mid-body.
+pub const INCOMPLETE_BODY: &str = "incomplete body";
+
 /// Row id of a stored capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -135,6 +139,21 @@ impl Capture {
     /// Status code hookscope answered, if it answered.
     pub fn status(&self) -> Option<u16> {
         self.response.as_ref().map(|r| r.status)
+    }
+
+    /// The body did not arrive completely (client disconnected or stalled): `body` holds what
+    /// arrived. Oversized requests are not counted here (see `oversized`).
+    pub fn incomplete(&self) -> bool {
+        if self.oversized {
+            return false;
+        }
+        let short = self.declared_len.is_some_and(|n| self.body_len < n);
+        let marked = self.response.as_ref().is_some_and(|r| {
+            r.body
+                .strip_prefix(br#"{"error":""#.as_slice())
+                .is_some_and(|rest| rest.starts_with(INCOMPLETE_BODY.as_bytes()))
+        });
+        short || marked
     }
 
     /// The body as text, when it is valid UTF-8.

@@ -26,24 +26,24 @@ pub fn run(dir: &Path, args: &ListenArgs) -> anyhow::Result<ExitCode> {
     if !policy.is_unlimited() {
         engine.maintenance().set_policy(policy);
     }
-    let printer = if args.json {
-        let sub = engine.writer().subscribe(1024, None);
-        let reader = engine.store().reader()?;
-        Some(
-            std::thread::Builder::new()
-                .name("ndjson-printer".into())
-                .spawn(move || print_captures(sub, &reader))
-                .context("cannot start the output thread")?,
-        )
-    } else {
-        None
-    };
+    // Always subscribed: store failures go to stderr; captures go to stdout with --json.
+    let sub = engine.writer().subscribe(1024, None);
+    let reader = engine.store().reader()?;
+    let json = args.json;
+    let printer = std::thread::Builder::new()
+        .name("listen-printer".into())
+        .spawn(move || print_events(sub, &reader, json))
+        .context("cannot start the output thread")?;
     let runtime = crate::engine::runtime()?;
     let config = ServerConfig {
         bind: args.bind,
         port: args.port,
         max_body_bytes: args.max_body_bytes,
     };
+    // Said before binding, so it is seen even when the address turns out to be unavailable.
+    if let Some(warning) = exposure_warning(&config) {
+        eprintln!("hookscope: warning: {warning}");
+    }
     let served = runtime.block_on(async {
         let listener = crate::server::bind(&config)
             .await
@@ -70,13 +70,6 @@ pub fn run(dir: &Path, args: &ListenArgs) -> anyhow::Result<ExitCode> {
                 .map_or_else(|| "saved in the window".to_string(), |p| p.display().to_string());
             eprintln!("hookscope: {} response rules from {from}", set.rule.len());
         }
-        if config.is_exposed() {
-            eprintln!(
-                "hookscope: warning: bound to {} — anyone who can reach this address can send requests \
-                 and read what hookscope answers",
-                config.bind
-            );
-        }
         wait_for_stop_signal().await;
         eprintln!("hookscope: stopping; finishing requests in flight");
         handle.stop().await;
@@ -88,9 +81,7 @@ pub fn run(dir: &Path, args: &ListenArgs) -> anyhow::Result<ExitCode> {
     drop(runtime);
     // Commits everything still queued, then ends the printer's subscription.
     engine.shutdown();
-    if let Some(p) = printer {
-        let _ = p.join();
-    }
+    let _ = printer.join();
     served?;
     Ok(ExitCode::SUCCESS)
 }
@@ -117,16 +108,41 @@ async fn wait_for_stop_signal() {
     }
 }
 
-/// Print each committed capture as one JSON line, flushed per batch. Lagging never drops a
-/// line: after a gap the missing captures are read back from the database.
-fn print_captures(mut sub: Subscriber, reader: &Reader) {
+/// The warning printed when the receiver is reachable from other machines.
+pub fn exposure_warning(config: &ServerConfig) -> Option<String> {
+    config.is_exposed().then(|| {
+        format!(
+            "binding {} exposes the receiver to the network: anyone who can reach this address can \
+             send requests and read what hookscope answers (use --bind 127.0.0.1 to keep it local)",
+            config.bind
+        )
+    })
+}
+
+/// Store failures are printed at most this often (plus whenever the reason changes).
+const FAILURE_REPORT_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// With `json`, print each committed capture as one JSON line, flushed per batch (lagging never
+/// drops a line: after a gap the missing captures are read back from the database). Always
+/// report store failures on stderr, one line each, without flooding.
+fn print_events(mut sub: Subscriber, reader: &Reader, json: bool) {
     let mut last = CaptureId(0);
-    if let Ok(ids) = reader.all_ids() {
+    if json && let Ok(ids) = reader.all_ids() {
         last = ids.last().copied().unwrap_or(CaptureId(0));
     }
     let stdout = std::io::stdout();
-    let mut ok = true;
+    let mut ok = json;
+    let mut reported: Option<(String, std::time::Instant)> = None;
     while let Some(event) = sub.events.blocking_recv() {
+        if let StoreEvent::WriteFailed(message) = &event {
+            let due = reported
+                .as_ref()
+                .is_none_or(|(m, at)| m != message || at.elapsed() >= FAILURE_REPORT_EVERY);
+            if due {
+                eprintln!("hookscope: error: {message}");
+                reported = Some((message.clone(), std::time::Instant::now()));
+            }
+        }
         if !ok {
             continue;
         }

@@ -121,6 +121,8 @@ fn describe(c: &Capture) -> String {
         c.body_len,
         if c.oversized {
             " (oversized: only the first bytes were kept)"
+        } else if c.incomplete() {
+            " (incomplete: the client stopped or disconnected mid-body; this is what arrived)"
         } else {
             ""
         },

@@ -74,16 +74,20 @@ pub struct ReplayArgs {
     pub scheme: Option<String>,
     /// The signing secret for --scheme.
     #[arg(long, value_name = "SECRET")]
-    pub secret: Option<String>,
+    pub secret: Option<crate::signature::Secret>,
     /// Keep the capture's timestamp and message id instead of fresh ones.
     #[arg(long, requires = "re_sign")]
     pub keep_timestamp: bool,
     /// Give up waiting for the complete response after this many seconds.
     #[arg(long, default_value_t = crate::send::DEFAULT_TIMEOUT_SECS, value_name = "SECS")]
     pub timeout_secs: u64,
-    /// Follow 3xx redirects (by default the redirect itself is the answer).
+    /// Follow 3xx redirects (by default the redirect itself is the answer). A redirect to
+    /// another origin drops signature, Authorization and Cookie headers.
     #[arg(long)]
     pub follow_redirects: bool,
+    /// With --follow-redirects: send signature and credential headers to other origins too.
+    #[arg(long, requires = "follow_redirects")]
+    pub keep_signature_on_redirect: bool,
     /// Print the attempt as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -168,7 +172,7 @@ fn replay(engine: &Engine, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
             engine,
             args.profile.as_deref(),
             args.scheme.as_deref(),
-            args.secret.as_deref(),
+            args.secret.as_ref().map(crate::signature::Secret::expose),
         )?
         else {
             return Err(
@@ -196,7 +200,8 @@ fn replay(engine: &Engine, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let client = Client::new(ClientConfig {
         timeout: Duration::from_secs(args.timeout_secs.max(1)),
         follow_redirects: args.follow_redirects,
-    });
+    })
+    .keep_signatures_on_redirect(args.keep_signature_on_redirect);
     let runtime = crate::engine::runtime()?;
     let attempt = runtime.block_on(client.send(&request));
     drop(runtime);

@@ -51,7 +51,7 @@ pub struct SendArgs {
     pub scheme: Option<String>,
     /// Signing secret.
     #[arg(long, value_name = "SECRET", conflicts_with = "profile")]
-    pub secret: Option<String>,
+    pub secret: Option<crate::signature::Secret>,
     /// Sign with a stored signing profile (its scheme and secret).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
@@ -162,7 +162,7 @@ fn prepare(engine: &Engine, args: &SendArgs) -> anyhow::Result<Vec<PreparedDeliv
             engine,
             args.profile.as_deref(),
             args.scheme.as_deref(),
-            args.secret.as_deref(),
+            args.secret.as_ref().map(crate::signature::Secret::expose),
         )?;
         match (explicit, scheme_name) {
             (Some((scheme, secret)), _) => Some(Signer { scheme, secret }),
@@ -177,7 +177,7 @@ fn prepare(engine: &Engine, args: &SendArgs) -> anyhow::Result<Vec<PreparedDeliv
                 };
                 Some(Signer {
                     scheme,
-                    secret: secret.clone(),
+                    secret: secret.expose().to_owned(),
                 })
             }
             (None, None) => None,

@@ -25,7 +25,7 @@ pub struct KeyArgs {
     pub scheme: Option<String>,
     /// The signing secret, exactly as the provider shows it.
     #[arg(long, value_name = "SECRET", conflicts_with = "secret_env")]
-    pub secret: Option<String>,
+    pub secret: Option<crate::signature::Secret>,
     /// Read the secret from this environment variable instead.
     #[arg(long, value_name = "VAR")]
     pub secret_env: Option<String>,
@@ -227,7 +227,7 @@ fn resolve_key(dir: &Path, key: &KeyArgs, detect_from: Option<&HeaderList>) -> a
         }
     };
     let secret = match (&key.secret, &key.secret_env) {
-        (Some(s), _) => s.clone(),
+        (Some(s), _) => s.expose().to_owned(),
         (None, Some(var)) => secret_from_env(var)?,
         (None, None) => {
             return Err(usage(
@@ -244,7 +244,7 @@ fn resolve_key(dir: &Path, key: &KeyArgs, detect_from: Option<&HeaderList>) -> a
     })
 }
 
-fn parse_header(line: &str) -> anyhow::Result<(String, String)> {
+pub fn parse_header(line: &str) -> anyhow::Result<(String, String)> {
     let (name, value) = line
         .split_once(':')
         .ok_or_else(|| usage(format!("--header '{line}' is not 'Name: value'")))?;

@@ -44,6 +44,8 @@ impl Default for ClientConfig {
 pub struct Client {
     config: ClientConfig,
     tls: Option<reqwest::Client>,
+    /// Keep signature and credential headers when a followed redirect leaves the origin.
+    keep_signatures_on_redirect: bool,
 }
 
 impl std::fmt::Debug for Client {
@@ -64,7 +66,19 @@ impl Client {
             .timeout(config.timeout)
             .build()
             .ok();
-        Client { config, tls }
+        Client {
+            config,
+            tls,
+            keep_signatures_on_redirect: false,
+        }
+    }
+
+    /// Let followed redirects to another origin (scheme, host or port) carry signature and
+    /// credential headers. Off by default: they are dropped (see [`super::redirect`]).
+    #[must_use]
+    pub fn keep_signatures_on_redirect(mut self, keep: bool) -> Self {
+        self.keep_signatures_on_redirect = keep;
+        self
     }
 
     pub fn config(&self) -> ClientConfig {
@@ -102,7 +116,12 @@ impl Client {
                 Some(loc) if self.config.follow_redirects && redirects < MAX_REDIRECTS => {
                     redirects += 1;
                     let status = attempt.status.unwrap_or(302);
-                    current = redirected(&current, &loc, status);
+                    let next = redirected(&current, &loc, status);
+                    let leaves_origin = !super::redirect::same_origin(&current.url, &next.url);
+                    current = next;
+                    if leaves_origin && !self.keep_signatures_on_redirect {
+                        super::redirect::strip_credentials(&mut current.headers);
+                    }
                 }
                 _ => return attempt,
             }

@@ -9,6 +9,7 @@ pub mod deliver;
 mod exact;
 pub mod forward;
 mod history;
+pub mod redirect;
 mod replay;
 mod request;
 mod resign;

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Version};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt as _;
 
+use super::limits::{self, Limits};
 use super::rules::LiveRules;
 use super::sniff::ConnInfo;
 use crate::capture::{Capture, HeaderList, Origin, ResponseSent, now_us};
@@ -19,8 +20,6 @@ use crate::store::WriterHandle;
 pub const HEALTH_PATH: &str = "/__hookscope/health";
 /// Bytes kept from an oversized body.
 const OVERSIZED_PREVIEW_BYTES: usize = 64 * 1024;
-/// Longest pause allowed between two pieces of a body.
-const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the receiver needs: where to store and how much to accept.
 #[derive(Clone)]
@@ -29,6 +28,8 @@ pub struct ReceiverState {
     pub max_body_bytes: usize,
     /// Response rules, swappable while the receiver runs.
     pub rules: LiveRules,
+    /// Head size and timeouts (see [`super::limits`]).
+    pub limits: Limits,
     started_at_us: i64,
 }
 
@@ -38,6 +39,7 @@ impl ReceiverState {
             writer,
             max_body_bytes,
             rules: LiveRules::default(),
+            limits: Limits::default(),
             started_at_us: now_us(),
         }
     }
@@ -46,6 +48,13 @@ impl ReceiverState {
     #[must_use]
     pub fn with_rules(mut self, rules: LiveRules) -> Self {
         self.rules = rules;
+        self
+    }
+
+    /// The same state with other limits (tests shorten the timeouts).
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 }
@@ -97,7 +106,13 @@ async fn receive(State(state): State<ReceiverState>, req: Request) -> Response {
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let read = read_body(body, state.max_body_bytes, declared_len).await;
+    let read = read_body(
+        body,
+        state.max_body_bytes,
+        declared_len,
+        state.limits.body_idle_timeout,
+    )
+    .await;
 
     let response = if read.oversized {
         json_response(
@@ -108,7 +123,9 @@ async fn receive(State(state): State<ReceiverState>, req: Request) -> Response {
             ),
         )
     } else if let Some(err) = &read.error {
-        json_response(400, &serde_json::json!({ "error": err }).to_string())
+        // Stored with what arrived and marked incomplete (see `limits`).
+        let status = if read.timed_out { 408 } else { 400 };
+        json_response(status, &serde_json::json!({ "error": err }).to_string())
     } else {
         state
             .rules
@@ -206,15 +223,18 @@ struct BodyRead {
     received: u64,
     oversized: bool,
     error: Option<String>,
+    /// The body stalled (as opposed to being cut off).
+    timed_out: bool,
 }
 
 /// Read the body up to `cap` bytes. Past the cap, keep the first bytes and stop reading.
-async fn read_body(mut body: Body, cap: usize, declared: Option<u64>) -> BodyRead {
+async fn read_body(mut body: Body, cap: usize, declared: Option<u64>, idle: Duration) -> BodyRead {
     let mut out = BodyRead {
         bytes: Vec::new(),
         received: 0,
         oversized: false,
         error: None,
+        timed_out: false,
     };
     if declared.is_some_and(|n| n > cap as u64) {
         out.oversized = true;
@@ -239,8 +259,12 @@ async fn read_body(mut body: Body, cap: usize, declared: Option<u64>) -> BodyRea
     if let Some(n) = declared {
         out.bytes.reserve(n as usize);
     }
+    let of_declared = |received: u64| match declared {
+        Some(n) => format!("{received} of {n} bytes"),
+        None => format!("{received} bytes"),
+    };
     loop {
-        match tokio::time::timeout(BODY_IDLE_TIMEOUT, body.frame()).await {
+        match tokio::time::timeout(idle, body.frame()).await {
             Ok(Some(Ok(frame))) => {
                 let Ok(data) = frame.into_data() else { continue };
                 out.received += data.len() as u64;
@@ -253,15 +277,21 @@ async fn read_body(mut body: Body, cap: usize, declared: Option<u64>) -> BodyRea
             }
             Ok(None) => return out,
             Ok(Some(Err(e))) => {
-                out.error = Some(format!("the body was cut off after {} bytes: {e}", out.received));
+                out.error = Some(format!(
+                    "{}: the body was cut off after {} ({e})",
+                    limits::INCOMPLETE_PREFIX,
+                    of_declared(out.received)
+                ));
                 return out;
             }
             Err(_) => {
                 out.error = Some(format!(
-                    "the client stopped sending the body for {} s after {} bytes",
-                    BODY_IDLE_TIMEOUT.as_secs(),
-                    out.received
+                    "{}: the client stopped sending the body for {} after {}",
+                    limits::INCOMPLETE_PREFIX,
+                    limits::describe(idle),
+                    of_declared(out.received)
                 ));
+                out.timed_out = true;
                 return out;
             }
         }

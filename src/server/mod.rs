@@ -2,6 +2,7 @@
 //! with an explicit body cap, the health endpoint and graceful stop.
 
 mod handler;
+pub mod limits;
 pub mod rules;
 pub mod sniff;
 
@@ -22,8 +23,6 @@ use sniff::{ConnInfo, SniffStream};
 pub const DEFAULT_PORT: u16 = 8787;
 /// Default body cap: 25 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
-/// How long a client may take to send a request head.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a stop waits for requests in flight.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
@@ -104,6 +103,7 @@ pub fn serve(listener: TcpListener, state: ReceiverState) -> ServerHandle {
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
     let (stop, mut stopped) = watch::channel(false);
+    let limits = state.limits;
     let app = router(state);
     let done = tokio::spawn(async move {
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -122,7 +122,8 @@ pub fn serve(listener: TcpListener, state: ReceiverState) -> ServerHandle {
                         });
                         let conn = hyper::server::conn::http1::Builder::new()
                             .timer(TokioTimer::new())
-                            .header_read_timeout(HEADER_READ_TIMEOUT)
+                            .header_read_timeout(limits.header_read_timeout)
+                            .max_header_size(limits.max_head_bytes)
                             .keep_alive(true)
                             .serve_connection(io, service);
                         let conn = graceful.watch(conn);

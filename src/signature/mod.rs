@@ -17,6 +17,7 @@ mod linear;
 mod maintainx;
 mod paddle;
 mod profile;
+mod secret;
 mod shopify;
 mod slack;
 mod smtm;
@@ -41,6 +42,7 @@ pub use detect::detect;
 pub use forensics::diagnose;
 pub use inputs::{SignInputs, inputs_from_headers};
 pub use profile::{Evaluation, Profile, VerdictKind, evaluate, profile_for_path, redact, validate_profile};
+pub use secret::Secret;
 
 /// A signature scheme: one of the built-in providers, or a user-defined HMAC recipe.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -24,7 +24,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use analysis::LiveAnalyzer;
 pub use profiles::{get_profile, list_profiles, remove_profile, save_profile};
 pub use read::{Reader, Stats, clear, delete};
-pub use writer::{Analyzer, Batch, NoAnalysis, StoreEvent, Subscriber, Writer, WriterHandle};
+pub use writer::{Analyzer, Batch, MAX_PAGES_ENV, NoAnalysis, StoreEvent, Subscriber, Writer, WriterHandle};
 
 /// File name of the database inside the data dir.
 pub const DB_FILE: &str = "hookscope.db";
@@ -41,13 +41,32 @@ pub enum StoreError {
     )]
     Newer { found: i64, supported: i64 },
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Write(String),
     #[error("the store writer has stopped")]
     WriterGone,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    /// Damage found while reading or writing (not only at open) is reported as corruption:
+    /// pages SQLite finds malformed, and values that do not have the type the schema gives them.
+    fn from(e: rusqlite::Error) -> Self {
+        let damaged = matches!(
+            e,
+            rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..)
+        ) || matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+        );
+        if damaged {
+            StoreError::Corrupt(e.to_string())
+        } else {
+            StoreError::Sqlite(e)
+        }
+    }
 }
 
 impl StoreError {

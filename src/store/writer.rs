@@ -17,6 +17,10 @@ const MAX_BATCH: usize = 512;
 /// Queue length between receivers and the writer; senders wait (backpressure) when it is full.
 const QUEUE: usize = 4096;
 
+/// Test hook: when set to a number N, the writer's connection may not grow the database past N
+/// pages (`PRAGMA max_page_count`), which is how tests simulate a full disk.
+pub const MAX_PAGES_ENV: &str = "HOOKSCOPE_TEST_MAX_DB_PAGES";
+
 /// Committed captures, shared with every subscriber.
 pub type Batch = Arc<Vec<Capture>>;
 
@@ -27,6 +31,9 @@ pub enum StoreEvent {
     Inserted(Batch),
     /// Captures were deleted, cleared or re-analysed: reload what is shown.
     Changed,
+    /// A batch could not be committed (disk full, read-only or corrupt file): its requests were
+    /// answered 503, not acknowledged. The message says why, in one line.
+    WriteFailed(String),
 }
 
 /// Lets the writer analyse each capture (signature verdict, duplicates, ordering) inside the
@@ -136,6 +143,12 @@ impl Writer {
         let conn = store.connect_rw()?;
         // The checkpointer thread does this work instead of the committing thread.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        if let Some(pages) = std::env::var(MAX_PAGES_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            conn.pragma_update(None, "max_page_count", pages)?;
+        }
         let checkpointer = Checkpointer::start(store)?;
         let (tx, rx) = mpsc::channel(QUEUE);
         let subs: Subscriptions = Arc::default();
@@ -412,11 +425,19 @@ fn commit_batch(
         }
         Err(e) => {
             let msg = format!("could not store the request: {e}");
+            let failed = batch.len();
             for (_, done) in batch.drain(..) {
                 if let Some(done) = done {
                     let _ = done.send(Err(msg.clone()));
                 }
             }
+            publish(
+                subs,
+                &StoreEvent::WriteFailed(format!(
+                    "{msg}; {failed} request{} answered 503 and not stored",
+                    if failed == 1 { "" } else { "s" }
+                )),
+            );
         }
     }
 }

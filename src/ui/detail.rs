@@ -198,6 +198,12 @@ pub fn detail_ui(
                         egui::RichText::new("oversized: only the first bytes were kept").color(palette::WARN),
                     );
                 }
+                if c.incomplete() {
+                    ui.label(
+                        egui::RichText::new("incomplete: the client stopped mid-body; this is what arrived")
+                            .color(palette::WARN),
+                    );
+                }
             });
             show_code(ui, "body-code", input);
             Some(Pane::Body(view.body_mode))

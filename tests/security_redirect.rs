@@ -1,0 +1,201 @@
+//! Outgoing requests and redirects: a signature (or a token, or a cookie) made for one receiver
+//! never follows a redirect to another origin unless that was asked for. Fixtures on
+//! 127.0.0.1:0: a redirector, and a recording receiver on another port (another origin).
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // tests: a panic is a failed test
+
+mod send_fixture;
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use hookscope::capture::HeaderList;
+use hookscope::send::{Client, ClientConfig, OutgoingRequest};
+use send_fixture::{Fixture, runtime};
+
+/// Answers every request with `status` and `Location: {location}{path}`.
+async fn redirector(status: u16, location: String) -> SocketAddr {
+    let app = Router::new()
+        .fallback(
+            |State((status, location)): State<(u16, String)>, req: Request| async move {
+                let to = format!("{location}{}", req.uri().path());
+                (StatusCode::from_u16(status).unwrap(), [("location", to)], "moved")
+            },
+        )
+        .with_state((status, location));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
+}
+
+const SIGNED: [(&str, &str); 7] = [
+    ("Content-Type", "application/json"),
+    ("Stripe-Signature", "t=1760000000,v1=abc"),
+    ("X-Hub-Signature-256", "sha256=def"),
+    ("Authorization", "Bearer token-123"),
+    ("X-Acme-Signature", "custom"),
+    ("X-Delivery", "d-1"),
+    ("Cookie", "session=1"),
+];
+
+fn request(url: String) -> OutgoingRequest {
+    OutgoingRequest {
+        method: "POST".into(),
+        url,
+        headers: HeaderList::from_pairs(SIGNED),
+        body: br#"{"event":"x"}"#.to_vec(),
+    }
+}
+
+fn client(follow: bool) -> Client {
+    Client::new(ClientConfig {
+        timeout: Duration::from_secs(5),
+        follow_redirects: follow,
+    })
+}
+
+fn names(h: &HeaderList) -> Vec<String> {
+    h.iter().map(|h| h.name.to_ascii_lowercase()).collect()
+}
+
+#[test]
+fn cross_origin_redirects_drop_signatures_unless_asked() {
+    let rt = runtime();
+    rt.block_on(async {
+        let landing = Fixture::start(0, Duration::ZERO).await;
+        let away = redirector(307, format!("http://{}", landing.addr)).await;
+        let url = format!("http://{away}/hooks/in");
+
+        // Not following (the default): the redirect is the answer, nothing reaches the other host.
+        let a = client(false).send(&request(url.clone())).await;
+        assert_eq!(a.status, Some(307));
+        assert!(landing.seen().is_empty());
+
+        // Following: method and body kept (307), signature and credential headers dropped.
+        let a = client(true).send(&request(url.clone())).await;
+        assert_eq!(a.status, Some(200), "{:?}", a.error);
+        let seen = landing.wait_for(1);
+        let got = names(&seen[0].headers);
+        for gone in [
+            "stripe-signature",
+            "x-hub-signature-256",
+            "authorization",
+            "x-acme-signature",
+            "cookie",
+        ] {
+            assert!(
+                !got.contains(&gone.to_string()),
+                "{gone} leaked to another origin: {got:?}"
+            );
+        }
+        assert!(got.contains(&"x-delivery".to_string()) && got.contains(&"content-type".to_string()));
+        assert_eq!(
+            (seen[0].method.as_str(), seen[0].body.as_slice()),
+            ("POST", &br#"{"event":"x"}"#[..])
+        );
+        // The attempt records what was actually sent.
+        assert!(!a.request.headers.contains("stripe-signature"));
+
+        // Asked for: everything goes.
+        let a = client(true)
+            .keep_signatures_on_redirect(true)
+            .send(&request(url))
+            .await;
+        assert_eq!(a.status, Some(200));
+        let seen = landing.wait_for(2);
+        let got = names(&seen[1].headers);
+        for kept in [
+            "stripe-signature",
+            "x-hub-signature-256",
+            "authorization",
+            "x-acme-signature",
+            "cookie",
+        ] {
+            assert!(got.contains(&kept.to_string()), "{kept} missing: {got:?}");
+        }
+    });
+}
+
+/// Redirects `/first` to `/landed` on itself and records the headers `/landed` receives.
+async fn self_redirector() -> (SocketAddr, Arc<Mutex<Vec<HeaderList>>>) {
+    let seen: Arc<Mutex<Vec<HeaderList>>> = Arc::default();
+    let app = Router::new()
+        .fallback(
+            |State(seen): State<Arc<Mutex<Vec<HeaderList>>>>, req: Request| async move {
+                if req.uri().path() == "/first" {
+                    return (StatusCode::PERMANENT_REDIRECT, [("location", "/landed")], "moved");
+                }
+                let headers = HeaderList::from_pairs(
+                    req.headers()
+                        .iter()
+                        .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec())),
+                );
+                seen.lock().unwrap().push(headers);
+                (StatusCode::OK, [("location", "")], "ok")
+            },
+        )
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, seen)
+}
+
+#[test]
+fn same_origin_redirects_keep_the_signature() {
+    let rt = runtime();
+    rt.block_on(async {
+        let (addr, seen) = self_redirector().await;
+        let a = client(true).send(&request(format!("http://{addr}/first"))).await;
+        assert_eq!(a.status, Some(200), "{:?}", a.error);
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 1);
+        assert!(seen[0].contains("stripe-signature") && seen[0].contains("authorization"));
+    });
+}
+
+#[test]
+fn replay_follow_redirects_through_the_cli_drops_signatures() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("signed.http");
+    std::fs::write(
+        &raw,
+        b"POST /hooks/in HTTP/1.1\r\nHost: 127.0.0.1:8787\r\nStripe-Signature: t=1,v1=abc\r\nX-Keep: yes\r\nContent-Length: 2\r\n\r\n{}",
+    )
+    .unwrap();
+    let out = support::hookscope(dir.path(), &["import", raw.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rt = runtime();
+    let (landing, away) = rt.block_on(async {
+        let landing = Fixture::start(0, Duration::ZERO).await;
+        let away = redirector(307, format!("http://{}", landing.addr)).await;
+        (landing, away)
+    });
+    let to = format!("http://{away}");
+    for extra in [None, Some("--keep-signature-on-redirect")] {
+        let mut args = vec!["replay", "1", "--to", to.as_str(), "--follow-redirects"];
+        args.extend(extra);
+        let out = support::hookscope(dir.path(), &args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let seen = landing.wait_for(2);
+    assert!(!seen[0].headers.contains("stripe-signature"));
+    assert!(seen[0].headers.contains("x-keep"));
+    assert!(seen[1].headers.contains("stripe-signature"));
+    // The option only makes sense with --follow-redirects.
+    let out = support::hookscope(
+        dir.path(),
+        &["replay", "1", "--to", to.as_str(), "--keep-signature-on-redirect"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    drop(rt);
+}
