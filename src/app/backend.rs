@@ -4,7 +4,7 @@
 //! the gap flag instead of blocking, and the UI reloads from the database.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 
@@ -22,6 +22,20 @@ pub struct Channels {
     pub events: Receiver<AppEvent>,
     /// Set when an event could not be queued: reload everything.
     pub gap: Arc<AtomicBool>,
+    /// Events queued and not yet taken by the UI (the "catching up" indicator).
+    pub queued: Arc<AtomicUsize>,
+}
+
+impl Channels {
+    /// Take the next queued event, if any.
+    pub fn try_next(&self) -> Option<AppEvent> {
+        let event = self.events.try_recv().ok()?;
+        // Never below zero, even if the count and the queue disagree for a moment.
+        let _ = self
+            .queued
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| Some(n.saturating_sub(1)));
+        Some(event)
+    }
 }
 
 /// Sending side shared by the background threads.
@@ -29,13 +43,16 @@ pub struct Channels {
 pub struct EventSink {
     tx: SyncSender<AppEvent>,
     gap: Arc<AtomicBool>,
+    queued: Arc<AtomicUsize>,
     wake: Waker,
 }
 
 impl EventSink {
     pub fn send(&self, event: AppEvent) {
         match self.tx.try_send(event) {
-            Ok(()) => {}
+            Ok(()) => {
+                self.queued.fetch_add(1, Ordering::AcqRel);
+            }
             Err(TrySendError::Full(_)) => self.gap.store(true, Ordering::Release),
             Err(TrySendError::Disconnected(_)) => return,
         }
@@ -48,9 +65,11 @@ pub fn detached(capacity: usize) -> (Channels, Receiver<Command>, EventSink) {
     let (commands, command_rx) = sync_channel(capacity);
     let (tx, events) = sync_channel(capacity);
     let gap = Arc::new(AtomicBool::new(false));
+    let queued = Arc::new(AtomicUsize::new(0));
     let sink = EventSink {
         tx,
         gap: gap.clone(),
+        queued: queued.clone(),
         wake: Arc::new(|| {}),
     };
     (
@@ -58,6 +77,7 @@ pub fn detached(capacity: usize) -> (Channels, Receiver<Command>, EventSink) {
             commands,
             events,
             gap,
+            queued,
         },
         command_rx,
         sink,
@@ -97,9 +117,11 @@ impl Backend {
         let (commands, command_rx) = sync_channel::<Command>(1024);
         let (tx, events) = sync_channel::<AppEvent>(1024);
         let gap = Arc::new(AtomicBool::new(false));
+        let queued = Arc::new(AtomicUsize::new(0));
         let sink = EventSink {
             tx,
             gap: gap.clone(),
+            queued: queued.clone(),
             wake,
         };
 
@@ -162,6 +184,7 @@ impl Backend {
                 commands,
                 events,
                 gap,
+                queued,
             },
         ))
     }
@@ -336,7 +359,8 @@ impl Worker {
                         .iter()
                         .map(|p| (p.name.as_str(), p.secret.as_str()))
                         .collect();
-                    let verification = crate::signature::diagnose(&scheme, secret.expose(), &parts, &opts, &others);
+                    let verification =
+                        crate::signature::diagnose(&scheme, secret.expose(), &parts, &opts, &others);
                     self.sink.send(AppEvent::VerifyResult {
                         id,
                         verification: Box::new(verification),

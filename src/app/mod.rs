@@ -38,12 +38,35 @@ use crate::ui::transfer::{TransferView, transfer_windows};
 /// Longest time one frame spends draining background events.
 const DRAIN_BUDGET: Duration = Duration::from_millis(4);
 
+/// How far the window is behind the background after a burst.
+#[derive(Debug, Default, Clone, Copy)]
+struct CatchingUp {
+    /// Events still queued when the last frame's drain budget ran out.
+    backlog: usize,
+    /// Events were dropped instead of queued; the list is being reloaded from the database.
+    reloading: bool,
+}
+
+impl CatchingUp {
+    fn describe(self) -> Option<String> {
+        if self.reloading {
+            Some("catching up: reloading the list after a burst".into())
+        } else if self.backlog > 0 {
+            Some(format!("catching up: {} updates queued", self.backlog))
+        } else {
+            None
+        }
+    }
+}
+
 /// The window's state.
 pub struct HookscopeApp {
     /// Saved by eframe between runs (no secrets).
     settings: Settings,
     /// Commands out, events in.
     channels: Channels,
+    /// Background events not yet shown (bursts).
+    catching_up: CatchingUp,
     /// Prepares body views off the UI thread.
     renderer: Option<Renderer>,
     /// The request list.
@@ -92,6 +115,7 @@ impl HookscopeApp {
             port_text: settings.port.to_string(),
             settings,
             channels,
+            catching_up: CatchingUp::default(),
             renderer,
             list: ListModel::default(),
             selected: None,
@@ -156,15 +180,19 @@ impl HookscopeApp {
     /// Apply queued background events, for at most [`DRAIN_BUDGET`].
     fn drain_events(&mut self, ctx: &egui::Context) {
         let start = Instant::now();
-        while let Ok(event) = self.channels.events.try_recv() {
+        self.catching_up.backlog = 0;
+        while let Some(event) = self.channels.try_next() {
             self.apply(event);
             if start.elapsed() > DRAIN_BUDGET {
                 // More is waiting: continue next frame instead of freezing this one.
+                self.catching_up.backlog = self.channels.queued.load(Ordering::Acquire).max(1);
                 ctx.request_repaint();
                 break;
             }
         }
         if self.channels.gap.swap(false, Ordering::AcqRel) {
+            // Events were dropped rather than block the background: the list reloads.
+            self.catching_up.reloading = true;
             self.list.forget_requests();
             self.send(Command::LoadIds);
             for cmd in self.sending.on_gap() {
@@ -188,6 +216,7 @@ impl HookscopeApp {
                 }
             }
             AppEvent::Ids(ids) => {
+                self.catching_up.reloading = false;
                 self.list.set_ids(ids);
                 if let Some(id) = self.selected.filter(|id| self.list.index_of(*id).is_none()) {
                     self.deselect(id);
@@ -546,6 +575,7 @@ impl eframe::App for HookscopeApp {
                     port_text: &mut self.port_text,
                     follow_tail: &mut self.settings.follow_tail,
                     exposed: !self.settings.bind.is_loopback(),
+                    catching_up: self.catching_up.describe(),
                 },
                 &mut intents,
             );

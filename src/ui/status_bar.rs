@@ -24,6 +24,8 @@ pub struct StatusBar<'a> {
     pub follow_tail: &'a mut bool,
     /// The bind address is not loopback.
     pub exposed: bool,
+    /// Shown while the window is behind a burst of arrivals (nothing is dropped).
+    pub catching_up: Option<String>,
 }
 
 pub fn status_bar_ui(ui: &mut egui::Ui, bar: &mut StatusBar<'_>, intents: &mut Vec<Intent>) {
@@ -90,6 +92,10 @@ pub fn status_bar_ui(ui: &mut egui::Ui, bar: &mut StatusBar<'_>, intents: &mut V
         }
         ui.separator();
         ui.label(format!("{} captures", bar.captures));
+        if let Some(note) = &bar.catching_up {
+            ui.label(egui::RichText::new(note).color(palette::WARN))
+                .on_hover_text("A burst arrived faster than the window shows it: every capture is stored and the list fills in over the next frames");
+        }
         ui.checkbox(bar.follow_tail, "Follow");
     });
 }
