@@ -129,7 +129,12 @@ fn signatures_and_delivery_facts_handle_deep_nesting() {
                     tolerance_secs: None,
                 };
                 let v = signature::verify(scheme, secret, &parts, &opts);
-                assert!(v.valid, "{name} {scheme}: {v:?}");
+                // Linear's replay check needs `webhookTimestamp` in a JSON object: a bare array
+                // is refused for that reason alone, with the signature itself matching.
+                let body_timestamp_only = v.reason == signature::Reason::MissingBodyTimestamp
+                    && v.expected.is_some()
+                    && v.expected == v.received;
+                assert!(v.valid || body_timestamp_only, "{name} {scheme}: {v:?}");
                 // Forensics with a wrong secret tries re-serializations and body changes.
                 let wrong = "whsec_d3Jvbmctc2VjcmV0LWJ5dGVzLTAwMDAwMDA=";
                 let d = signature::diagnose(scheme, wrong, &parts, &opts, &[("other", secret)]);

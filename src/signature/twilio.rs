@@ -101,7 +101,15 @@ pub(crate) fn sign(key: &[u8], p: &SignParams) -> Result<Signed, SignError> {
             scheme: SCHEME.into(),
         });
     }
+    // A body that opens like a JSON document is sent as JSON (Twilio then signs its hash), even
+    // when it is nested past what a parser accepts or cut short.
+    let opens_like_json = p
+        .body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| matches!(b, b'{' | b'['));
     let json = query_param(p.url, BODY_HASH).is_some()
+        || opens_like_json
         || serde_json::from_slice::<serde::de::IgnoredAny>(p.body).is_ok();
     if json {
         let url = set_query_param(p.url, BODY_HASH, &sha256_hex(p.body));

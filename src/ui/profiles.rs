@@ -216,13 +216,14 @@ fn form_ui(ui: &mut egui::Ui, form: &mut ProfileForm) {
         .num_columns(2)
         .spacing([12.0, 6.0])
         .show(ui, |ui| {
-            ui.label("Name");
-            ui.text_edit_singleline(&mut form.name);
+            let l = ui.label("Name");
+            ui.text_edit_singleline(&mut form.name).labelled_by(l.id);
             ui.end_row();
-            ui.label("Path pattern");
-            ui.add(egui::TextEdit::singleline(&mut form.path_pattern).hint_text("/smtm/*"));
+            let l = ui.label("Path pattern");
+            ui.add(egui::TextEdit::singleline(&mut form.path_pattern).hint_text("/smtm/*"))
+                .labelled_by(l.id);
             ui.end_row();
-            ui.label("Scheme");
+            let l = ui.label("Scheme");
             egui::ComboBox::from_id_salt("profile-scheme")
                 .selected_text(form.scheme.clone())
                 .show_ui(ui, |ui| {
@@ -230,24 +231,28 @@ fn form_ui(ui: &mut egui::Ui, form: &mut ProfileForm) {
                         ui.selectable_value(&mut form.scheme, s.name().to_string(), s.name());
                     }
                     ui.selectable_value(&mut form.scheme, "custom".to_string(), "custom");
-                });
+                })
+                .response
+                .labelled_by(l.id);
             ui.end_row();
-            ui.label("Secret");
+            let l = ui.label("Secret");
             ui.horizontal(|ui| {
                 ui.add(
                     egui::TextEdit::singleline(&mut form.secret)
                         .password(!form.show_secret)
                         .desired_width(260.0),
-                );
+                )
+                .labelled_by(l.id);
                 ui.checkbox(&mut form.show_secret, "show");
             });
             ui.end_row();
-            ui.label("Tolerance (s)");
+            let l = ui.label("Tolerance (s)");
             ui.add(
                 egui::TextEdit::singleline(&mut form.tolerance_secs)
                     .desired_width(60.0)
                     .hint_text("default"),
-            );
+            )
+            .labelled_by(l.id);
             ui.end_row();
             if form.scheme == "custom" {
                 custom_rows(ui, &mut form.custom);
@@ -256,8 +261,8 @@ fn form_ui(ui: &mut egui::Ui, form: &mut ProfileForm) {
 }
 
 fn custom_rows(ui: &mut egui::Ui, c: &mut CustomScheme) {
-    ui.label("Header");
-    ui.text_edit_singleline(&mut c.header);
+    let l = ui.label("Header");
+    ui.text_edit_singleline(&mut c.header).labelled_by(l.id);
     ui.end_row();
     ui.label("Algorithm");
     ui.horizontal(|ui| {
@@ -272,20 +277,22 @@ fn custom_rows(ui: &mut egui::Ui, c: &mut CustomScheme) {
         ui.selectable_value(&mut c.encoding, Encoding::Base64, "base64");
     });
     ui.end_row();
-    ui.label("Prefix");
-    ui.add(egui::TextEdit::singleline(&mut c.prefix).hint_text("sha256="));
+    let l = ui.label("Prefix");
+    ui.add(egui::TextEdit::singleline(&mut c.prefix).hint_text("sha256="))
+        .labelled_by(l.id);
     ui.end_row();
-    ui.label("Signed message");
-    ui.add(egui::TextEdit::singleline(&mut c.template).hint_text("{timestamp}.{body}"));
+    let l = ui.label("Signed message");
+    ui.add(egui::TextEdit::singleline(&mut c.template).hint_text("{timestamp}.{body}"))
+        .labelled_by(l.id);
     ui.end_row();
     optional_row(ui, "Timestamp header", &mut c.timestamp_header);
     optional_row(ui, "Id header", &mut c.id_header);
 }
 
 fn optional_row(ui: &mut egui::Ui, label: &str, value: &mut Option<String>) {
-    ui.label(label);
+    let l = ui.label(label);
     let mut text = value.clone().unwrap_or_default();
-    if ui.text_edit_singleline(&mut text).changed() {
+    if ui.text_edit_singleline(&mut text).labelled_by(l.id).changed() {
         *value = (!text.trim().is_empty()).then(|| text.trim().to_string());
     }
     ui.end_row();
