@@ -22,6 +22,8 @@ pub struct StatusBar<'a> {
     /// The port field's text (edited in place).
     pub port_text: &'a mut String,
     pub follow_tail: &'a mut bool,
+    /// The list is in arrival order (following the newest row means nothing otherwise).
+    pub follow_applies: bool,
     /// The bind address is not loopback.
     pub exposed: bool,
 }
@@ -90,7 +92,9 @@ pub fn status_bar_ui(ui: &mut egui::Ui, bar: &mut StatusBar<'_>, intents: &mut V
         }
         ui.separator();
         ui.label(format!("{} captures", bar.captures));
-        ui.checkbox(bar.follow_tail, "Follow");
+        ui.add_enabled(bar.follow_applies, egui::Checkbox::new(bar.follow_tail, "Follow"))
+            .on_hover_text("Scroll to each new capture as it arrives")
+            .on_disabled_hover_text("Follows new captures in arrival order only: click the # header");
     });
 }
 
