@@ -74,7 +74,7 @@ fn new_capture_appears_live_and_opens_its_detail() {
         vec![Command::LoadIds, Command::LoadProfiles],
         "the history and the profiles are requested at start"
     );
-    sink.send(AppEvent::Ids(Vec::new()));
+    sink.send(AppEvent::Ids(Vec::new().into()));
     harness.run();
     harness.get_by_label("No requests yet");
 
@@ -108,7 +108,7 @@ fn new_capture_appears_live_and_opens_its_detail() {
 fn port_in_use_is_shown_with_a_way_to_pick_another() {
     let (mut harness, command_rx, sink) = new_app();
     harness.step();
-    sink.send(AppEvent::Ids(Vec::new()));
+    sink.send(AppEvent::Ids(Vec::new().into()));
     sink.send(AppEvent::ReceiverFailed {
         message: "127.0.0.1:8787 is already in use; choose another port".into(),
     });
@@ -136,7 +136,7 @@ fn verdicts_show_in_the_list_and_the_signature_panel() {
 
     let (mut harness, command_rx, sink) = new_app();
     harness.step();
-    sink.send(AppEvent::Ids(Vec::new()));
+    sink.send(AppEvent::Ids(Vec::new().into()));
     // A capture signed with the configured profile's secret, and a tampered copy.
     let secret = "smtm_whsec_ui";
     let mut good = capture();
@@ -251,7 +251,7 @@ fn import_paste_copy_curl_and_diff() {
 
     let (mut harness, command_rx, sink) = new_app();
     harness.step();
-    sink.send(AppEvent::Ids(Vec::new()));
+    sink.send(AppEvent::Ids(Vec::new().into()));
     harness.run();
     let _ = commands(&command_rx);
 

@@ -74,7 +74,7 @@ fn ok_attempt(url: &str) -> Attempt {
 fn start(harness: &mut Harness<'_, HookscopeApp>, sink: &EventSink, rx: &Receiver<Command>) {
     harness.step();
     let _ = rx.try_iter().count();
-    sink.send(AppEvent::Ids(Vec::new()));
+    sink.send(AppEvent::Ids(Vec::new().into()));
     harness.run();
 }
 

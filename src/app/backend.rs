@@ -257,7 +257,7 @@ impl Worker {
                 self.stop_server();
                 self.sink.send(AppEvent::ReceiverStopped);
             }
-            Command::LoadIds => match self.control.load_ids(&self.reader, &self.writer) {
+            Command::LoadIds => match self.control.reload_ids(&self.reader, &self.writer) {
                 Ok(ids) => self.sink.send(AppEvent::Ids(ids)),
                 Err(e) => self
                     .sink

@@ -2,6 +2,7 @@
 //! response rules (live and saved in the database), per-path stats and retention. Also the
 //! [`LiveFilter`] the store-event bridge uses so that live arrivals respect the filter.
 
+use std::cell::Cell;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
@@ -9,18 +10,21 @@ use rusqlite::Connection;
 use super::backend::EventSink;
 use super::messages::AppEvent;
 use crate::capture::filter::Filter;
+use crate::capture::sort::{ListSort, OrderedIds};
 use crate::capture::{Capture, CaptureId, Summary};
 use crate::server::{LiveRules, RuleSet};
 use crate::store::maintenance::{MaintenanceHandle, catch_up_index};
 use crate::store::retention::{self, RetentionPolicy};
 use crate::store::stats::{PathStats, path_stats};
-use crate::store::{Reader, StoreError, WriterHandle, filter, kv};
+use crate::store::{Reader, StoreError, WriterHandle, filter, kv, order};
 
 /// What the UI asks of the control worker.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ControlCommand {
     /// Show only captures matching this filter expression (empty: all).
     SetFilter(String),
+    /// Order the list so; answered with [`AppEvent::Ids`] in that order.
+    SetSort(ListSort),
     /// Answer with these rules from now on, and save them.
     SetRules(RuleSet),
     LoadPathStats,
@@ -30,12 +34,11 @@ pub enum ControlCommand {
 /// What comes back.
 #[derive(Debug, Clone)]
 pub enum ControlEvent {
-    /// The ids matching `text` (oldest first). Live ids above `upto` were not part of the
-    /// query: the list keeps those it already has.
+    /// The ids matching `text`, in the list's order. Live ids above `ids.upto` were not part
+    /// of the query: the list keeps those it already has.
     FilterApplied {
         text: String,
-        ids: Vec<CaptureId>,
-        upto: CaptureId,
+        ids: OrderedIds,
     },
     FilterFailed {
         text: String,
@@ -72,6 +75,8 @@ pub struct ControlState {
     pub rules: LiveRules,
     pub maintenance: MaintenanceHandle,
     filter: SharedFilter,
+    /// The list's order (only the worker uses it).
+    sort: Cell<ListSort>,
 }
 
 impl ControlState {
@@ -112,22 +117,38 @@ impl ControlState {
         }
     }
 
-    /// Every id the list should hold: all, or those matching the filter.
-    pub fn load_ids(&self, reader: &Reader, writer: &WriterHandle) -> Result<Vec<CaptureId>, StoreError> {
-        match get(&self.filter) {
-            None => reader.all_ids(),
-            Some(f) => {
-                if f.uses_search_index() {
-                    catch_up_index(writer)?;
-                }
-                filter::matching_ids(reader.connection(), &f, None)
-            }
+    /// Every id the list should hold (all, or those matching the filter) in the list's order.
+    /// `upto` goes into the answer: see [`OrderedIds::upto`].
+    pub fn load_ids(
+        &self,
+        reader: &Reader,
+        writer: &WriterHandle,
+        upto: CaptureId,
+    ) -> Result<OrderedIds, StoreError> {
+        let f = get(&self.filter);
+        if f.as_ref().is_some_and(Filter::uses_search_index) {
+            catch_up_index(writer)?;
         }
+        order::ordered_ids(reader.connection(), f.as_ref(), self.sort.get(), upto)
+    }
+
+    /// [`Self::load_ids`] for a reload that replaces the whole list.
+    pub fn reload_ids(&self, reader: &Reader, writer: &WriterHandle) -> Result<OrderedIds, StoreError> {
+        self.load_ids(reader, writer, CaptureId(i64::MAX))
     }
 
     pub fn handle(&self, cmd: ControlCommand, reader: &Reader, writer: &WriterHandle, sink: &EventSink) {
         match cmd {
             ControlCommand::SetFilter(text) => self.set_filter(text, reader, writer, sink),
+            ControlCommand::SetSort(sort) => {
+                self.sort.set(sort);
+                // Arrivals during the query reach the list through the bridge: it keeps them.
+                let upto = max_id(reader.connection());
+                match self.load_ids(reader, writer, upto) {
+                    Ok(ids) => sink.send(AppEvent::Ids(ids)),
+                    Err(e) => sink.send(AppEvent::Error(format!("cannot sort the list: {e}"))),
+                }
+            }
             ControlCommand::SetRules(set) => {
                 self.rules.replace(&set);
                 let toml = set.to_toml();
@@ -195,8 +216,8 @@ impl ControlState {
         // list through the bridge, already judged by this filter.
         put(&self.filter, (!parsed.is_empty()).then_some(parsed));
         let upto = max_id(reader.connection());
-        match self.load_ids(reader, writer) {
-            Ok(ids) => sink.send(AppEvent::Control(ControlEvent::FilterApplied { text, ids, upto })),
+        match self.load_ids(reader, writer, upto) {
+            Ok(ids) => sink.send(AppEvent::Control(ControlEvent::FilterApplied { text, ids })),
             Err(e) => sink.send(AppEvent::Control(ControlEvent::FilterFailed {
                 text,
                 message: format!("the search failed: {e}"),

@@ -61,12 +61,16 @@ fn filter_applies_to_history_and_live_arrivals_and_rules_are_saved() {
 
     let send = |c: ControlCommand| channels.commands.send(Command::Control(c)).unwrap();
     send(ControlCommand::SetFilter("method:POST words".into()));
-    let (ids, upto) = wait(&channels, |ev| match ev {
-        AppEvent::Control(ControlEvent::FilterApplied { ids, upto, .. }) => Some((ids, upto)),
+    let ids = wait(&channels, |ev| match ev {
+        AppEvent::Control(ControlEvent::FilterApplied { ids, .. }) => Some(ids),
         _ => None,
     });
-    assert_eq!(ids, vec![CaptureId(1)], "body words come from the search index");
-    assert_eq!(upto, CaptureId(3));
+    assert_eq!(
+        ids.ids,
+        vec![CaptureId(1)],
+        "body words come from the search index"
+    );
+    assert_eq!(ids.upto, CaptureId(3));
 
     // Live: only the matching capture reaches the list.
     rt.block_on(writer.insert_all(vec![
@@ -86,7 +90,7 @@ fn filter_applies_to_history_and_live_arrivals_and_rules_are_saved() {
         AppEvent::Ids(ids) => Some(ids),
         _ => None,
     });
-    assert_eq!(ids, vec![CaptureId(1), CaptureId(5)]);
+    assert_eq!(ids.ids, vec![CaptureId(1), CaptureId(5)]);
 
     send(ControlCommand::SetFilter("verdict:bogus".into()));
     let message = wait(&channels, |ev| match ev {
@@ -113,6 +117,70 @@ fn filter_applies_to_history_and_live_arrivals_and_rules_are_saved() {
         _ => None,
     });
     assert_eq!(stats.len(), 5);
+
+    drop(channels);
+    backend.join_worker();
+    drop(rt);
+    engine.shutdown();
+    backend.join();
+}
+
+#[test]
+fn set_sort_answers_in_order_with_the_filter_and_reloads_keep_it() {
+    use crate::capture::sort::{SortKey, SortValue};
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path()).unwrap();
+    let rt = runtime().unwrap();
+    let writer = engine.writer();
+    rt.block_on(writer.insert_all(vec![
+        capture("POST", "/b", "x"),
+        capture("GET", "/a", "x"),
+        capture("POST", "/c", "x"),
+        capture("POST", "/a", "x"),
+    ]))
+    .unwrap();
+    let (backend, channels) = Backend::start_with(
+        engine.store(),
+        &writer,
+        rt.handle().clone(),
+        Arc::new(|| {}),
+        ControlState::new(engine.maintenance()),
+    )
+    .unwrap();
+    let send = |c: ControlCommand| channels.commands.send(Command::Control(c)).unwrap();
+    let by_path_desc = ListSort {
+        key: SortKey::Path,
+        descending: true,
+    };
+    send(ControlCommand::SetSort(by_path_desc));
+    let list = wait(&channels, |ev| match ev {
+        AppEvent::Ids(ids) => Some(ids),
+        _ => None,
+    });
+    assert_eq!(list.sort, by_path_desc);
+    assert_eq!(list.ids, [3, 1, 4, 2].map(CaptureId));
+    assert_eq!(
+        list.upto,
+        CaptureId(4),
+        "arrivals during the query are kept by the list"
+    );
+    assert_eq!(list.runs.len(), 3);
+    assert_eq!(list.runs[2].value, SortValue::Text("/a".into()));
+
+    // The filter answer comes in the same order; so do reloads.
+    send(ControlCommand::SetFilter("method:POST".into()));
+    let filtered = wait(&channels, |ev| match ev {
+        AppEvent::Control(ControlEvent::FilterApplied { ids, .. }) => Some(ids),
+        _ => None,
+    });
+    assert_eq!(filtered.ids, [3, 1, 4].map(CaptureId));
+    channels.commands.send(Command::LoadIds).unwrap();
+    let reloaded = wait(&channels, |ev| match ev {
+        AppEvent::Ids(ids) => Some(ids),
+        _ => None,
+    });
+    assert_eq!(reloaded.ids, [3, 1, 4].map(CaptureId));
+    assert_eq!(reloaded.upto, CaptureId(i64::MAX), "a reload replaces the list");
 
     drop(channels);
     backend.join_worker();

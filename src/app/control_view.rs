@@ -1,8 +1,8 @@
 //! The window's side of receiver control: filter bar, Rules and Stats panels, retention.
 
-use super::HookscopeApp;
 use super::control::{ControlCommand, ControlEvent};
 use super::messages::Command;
+use super::{HookscopeApp, PendingScroll};
 use crate::store::stats::PathStats;
 use crate::ui::Intent;
 use crate::ui::control::{ControlIntent, FilterBar, filter_bar_ui, retention_ui};
@@ -31,18 +31,21 @@ pub struct ControlView {
 impl HookscopeApp {
     pub(super) fn apply_control(&mut self, event: ControlEvent) {
         match event {
-            ControlEvent::FilterApplied { text, ids, upto } => {
+            ControlEvent::FilterApplied { text, ids } => {
                 if self.control.filter_pending.as_deref() != Some(text.as_str()) {
                     return; // an older search, overtaken by a newer one
                 }
                 self.control.filter_pending = None;
                 self.control.filter_error = None;
                 self.control.filter_applied = text;
-                self.list.set_filtered_ids(ids, upto);
-                if let Some(id) = self.selected.filter(|id| self.list.index_of(*id).is_none()) {
-                    self.deselect(id);
+                // In an older order, the list for the new one (filtered too) is on its way.
+                if self.apply_ids(ids) {
+                    self.pending_scroll = if self.list.sort().is_arrival() {
+                        PendingScroll::Tail
+                    } else {
+                        self.selected.map_or(PendingScroll::Top, PendingScroll::Row)
+                    };
                 }
-                self.scroll_to_tail = true;
             }
             ControlEvent::FilterFailed { text, message } => {
                 if self.control.filter_pending.as_deref() == Some(text.as_str()) {

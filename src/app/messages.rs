@@ -4,6 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use std::path::PathBuf;
 
+use crate::capture::sort::OrderedIds;
 use crate::capture::{Capture, CaptureDiff, CaptureId, Summary};
 use crate::signature::{Evaluation, Profile, Scheme, Verification};
 use crate::ui::transfer::{ExportKind, ImportSource};
@@ -17,7 +18,7 @@ pub enum Command {
         max_body_bytes: usize,
     },
     StopReceiver,
-    /// Reload every id (start-up, or after falling behind).
+    /// Reload every id in the current filter and order (start-up, or after falling behind).
     LoadIds,
     LoadSummaries(Vec<CaptureId>),
     LoadDetail(CaptureId),
@@ -67,8 +68,8 @@ pub enum AppEvent {
     },
     /// Newly committed captures, in id order.
     Inserted(Vec<Summary>),
-    /// Every stored id, oldest first (replaces the list).
-    Ids(Vec<CaptureId>),
+    /// The list's ids in the filter and order the background holds (replaces the list).
+    Ids(OrderedIds),
     Summaries(Vec<Summary>),
     Detail(Box<Capture>),
     DetailMissing(CaptureId),

@@ -24,12 +24,13 @@ use messages::{AppEvent, Command};
 use render::{RenderJob, Renderer};
 use settings::{DetailLayout, SETTINGS_KEY, Settings, ThemeChoice};
 
+use crate::capture::sort::{ListSort, OrderedIds, SortKey};
 use crate::capture::{Capture, CaptureId};
 use crate::ui::Intent;
 use crate::ui::code_view::CodeText;
 use crate::ui::detail::{DetailInput, DetailView, Pane, RenderKey, detail_ui};
 use crate::ui::diff::{DiffView, diff_window};
-use crate::ui::list::{ScrollTo, request_list_ui};
+use crate::ui::list::{ListHeader, ScrollTo, request_list_ui};
 use crate::ui::list_model::ListModel;
 use crate::ui::profiles::{ProfilesView, profiles_window};
 use crate::ui::status_bar::{ReceiverStatus, StatusBar, status_bar_ui};
@@ -59,6 +60,18 @@ impl CatchingUp {
     }
 }
 
+/// A scroll the list still has to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum PendingScroll {
+    #[default]
+    None,
+    /// To the newest row (arrival order).
+    Tail,
+    Top,
+    /// Bring this capture into view.
+    Row(CaptureId),
+}
+
 /// The window's state.
 pub struct HookscopeApp {
     /// Saved by eframe between runs (no secrets).
@@ -84,8 +97,10 @@ pub struct HookscopeApp {
     receiver: ReceiverStatus,
     /// Text of the port field.
     port_text: String,
-    /// Scroll to the newest row on the next frame.
-    scroll_to_tail: bool,
+    /// Where the list should scroll on the next frame that has rows.
+    pending_scroll: PendingScroll,
+    /// The list's scroll offset in the last frame (points).
+    list_offset: f32,
     /// Last message for the status line (`true` = error).
     message: Option<(String, bool)>,
     show_settings: bool,
@@ -125,7 +140,8 @@ impl HookscopeApp {
             rendered: HashMap::new(),
             render_pending: None,
             receiver: ReceiverStatus::Stopped,
-            scroll_to_tail: true,
+            pending_scroll: PendingScroll::Tail,
+            list_offset: 0.0,
             message: None,
             show_settings: false,
             confirm_clear: false,
@@ -139,7 +155,13 @@ impl HookscopeApp {
             clipboard: None,
             sending: sending::SendingUi::default(),
         };
-        app.send(Command::LoadIds);
+        if app.settings.list_sort.is_arrival() {
+            app.settings.list_sort = ListSort::ARRIVAL;
+            app.send(Command::LoadIds);
+        } else {
+            let sort = app.settings.list_sort;
+            app.send(Command::Control(control::ControlCommand::SetSort(sort)));
+        }
         app.send(Command::LoadProfiles);
         if app.settings.listen_on_start {
             app.start_receiver();
@@ -160,12 +182,55 @@ impl HookscopeApp {
     }
 
     fn send(&mut self, cmd: Command) {
-        if self.channels.commands.try_send(cmd).is_err() {
+        self.try_command(cmd);
+    }
+
+    /// Queue `cmd`; `false` (and a message) when the background did not take it.
+    fn try_command(&mut self, cmd: Command) -> bool {
+        let sent = self.channels.commands.try_send(cmd).is_ok();
+        if !sent {
             self.message = Some((
                 "busy: the background did not take the request, try again".into(),
                 true,
             ));
         }
+        sent
+    }
+
+    /// A column header was clicked: ask the background for the ids in the new order. The
+    /// header shows the new order at once; the list changes when the answer arrives.
+    fn sort_by(&mut self, key: SortKey) {
+        let sort = self.settings.list_sort.clicked(key);
+        self.settings.list_sort = sort;
+        if !self.try_command(Command::Control(control::ControlCommand::SetSort(sort))) {
+            self.settings.list_sort = self.list.sort();
+        }
+    }
+
+    /// Take a new id list, unless it is in an order no longer asked for (the answer for the
+    /// newer order follows). Returns whether it was taken.
+    fn apply_ids(&mut self, ids: OrderedIds) -> bool {
+        if ids.sort != self.settings.list_sort {
+            return false;
+        }
+        let reordered = ids.sort != self.list.sort();
+        if !self.list.set_ids(ids) {
+            // A live arrival that raced the query could not be placed: read everything again.
+            self.send(Command::LoadIds);
+        }
+        if let Some(id) = self.selected.filter(|id| self.list.index_of(*id).is_none()) {
+            self.deselect(id);
+        }
+        if reordered {
+            // The selection stays selected and in view; without one, start at the top (or
+            // at the newest row in arrival order).
+            self.pending_scroll = match self.selected {
+                Some(id) => PendingScroll::Row(id),
+                None if self.list.sort().is_arrival() => PendingScroll::Tail,
+                None => PendingScroll::Top,
+            };
+        }
+        true
     }
 
     fn start_receiver(&mut self) {
@@ -211,16 +276,14 @@ impl HookscopeApp {
             AppEvent::ReceiverFailed { message } => self.receiver = ReceiverStatus::Failed(message),
             AppEvent::Inserted(rows) => {
                 self.list.insert_live(rows);
-                if self.settings.follow_tail {
-                    self.scroll_to_tail = true;
+                // Following the newest row means something in arrival order only.
+                if self.settings.follow_tail && self.list.sort().is_arrival() {
+                    self.pending_scroll = PendingScroll::Tail;
                 }
             }
             AppEvent::Ids(ids) => {
                 self.catching_up.reloading = false;
-                self.list.set_ids(ids);
-                if let Some(id) = self.selected.filter(|id| self.list.index_of(*id).is_none()) {
-                    self.deselect(id);
-                }
+                self.apply_ids(ids);
             }
             AppEvent::Summaries(rows) => self.list.insert_loaded(rows),
             AppEvent::Detail(c) => {
@@ -308,6 +371,7 @@ impl HookscopeApp {
     fn handle(&mut self, ctx: &egui::Context, intent: Intent) {
         match intent {
             Intent::Select(id) => self.select(id),
+            Intent::SortBy(key) => self.sort_by(key),
             Intent::StartReceiver => self.start_receiver(),
             Intent::StopReceiver => self.send(Command::StopReceiver),
             Intent::ChangePort(port) => {
@@ -366,6 +430,25 @@ impl HookscopeApp {
                 self.diff.result = None;
                 self.send(Command::Diff { left, right });
             }
+        }
+    }
+
+    /// This frame's scroll for the list: a pending one once there are rows, else keep what is
+    /// on screen still while rows are merged in above it.
+    fn take_scroll(&mut self) -> ScrollTo {
+        let shift = self.list.take_shift();
+        if self.list.is_empty() {
+            return ScrollTo::None;
+        }
+        match std::mem::take(&mut self.pending_scroll) {
+            PendingScroll::Tail => ScrollTo::Row(self.list.len() - 1),
+            PendingScroll::Top => ScrollTo::Reveal(0),
+            PendingScroll::Row(id) => self.list.index_of(id).map_or(ScrollTo::None, ScrollTo::Reveal),
+            PendingScroll::None if shift > 0 => ScrollTo::Shift {
+                offset_y: self.list_offset,
+                rows: shift,
+            },
+            PendingScroll::None => ScrollTo::None,
         }
     }
 
@@ -574,6 +657,7 @@ impl eframe::App for HookscopeApp {
                     captures: self.list.len(),
                     port_text: &mut self.port_text,
                     follow_tail: &mut self.settings.follow_tail,
+                    follow_applies: self.list.sort().is_arrival(),
                     exposed: !self.settings.bind.is_loopback(),
                     catching_up: self.catching_up.describe(),
                 },
@@ -629,16 +713,17 @@ impl eframe::App for HookscopeApp {
         detail_panel.show(ui, |ui| {
             wanted = detail_ui(ui, &input, &mut self.detail_view, &mut intents);
         });
-        let scroll = if self.scroll_to_tail && !self.list.is_empty() {
-            self.scroll_to_tail = false;
-            ScrollTo::Row(self.list.len() - 1)
-        } else {
-            ScrollTo::None
-        };
+        let scroll = self.take_scroll();
         let mut visible = 0..0;
         egui::CentralPanel::default().show(ui, |ui| {
             self.filter_bar_ui(ui, &mut intents);
-            visible = request_list_ui(ui, &self.list, self.selected, scroll, &mut intents);
+            let header = ListHeader {
+                sort: self.settings.list_sort,
+                sorting: self.settings.list_sort != self.list.sort(),
+            };
+            let out = request_list_ui(ui, &self.list, header, self.selected, scroll, &mut intents);
+            visible = out.visible;
+            self.list_offset = out.offset_y;
         });
         self.dialogs_ui(&ctx, &mut intents);
         self.control_windows_ui(&ctx, &mut intents);

@@ -4,6 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use serde::{Deserialize, Serialize};
 
+use crate::capture::sort::ListSort;
 use crate::server::{DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT};
 
 /// eframe storage key.
@@ -33,6 +34,8 @@ pub struct Settings {
     pub theme: ThemeChoice,
     pub layout: DetailLayout,
     pub follow_tail: bool,
+    /// The request list's order.
+    pub list_sort: ListSort,
     /// Start the receiver when the window opens.
     pub listen_on_start: bool,
     /// Retention: keep the newest N captures.
@@ -64,6 +67,7 @@ impl Default for Settings {
             theme: ThemeChoice::Dark,
             layout: DetailLayout::Right,
             follow_tail: true,
+            list_sort: ListSort::ARRIVAL,
             listen_on_start: true,
             keep_count: None,
             keep_days: None,
@@ -83,5 +87,23 @@ mod tests {
         assert_eq!(s.port, 9000);
         assert_eq!(s.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
         assert!(s.follow_tail);
+        assert_eq!(s.list_sort, ListSort::ARRIVAL);
+    }
+
+    #[test]
+    fn the_list_order_round_trips() {
+        let s = Settings {
+            list_sort: ListSort {
+                key: crate::capture::sort::SortKey::Verdict,
+                descending: true,
+            },
+            ..Settings::default()
+        };
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(
+            json.contains(r#""list_sort":{"key":"verdict","descending":true}"#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Settings>(&json).unwrap(), s);
     }
 }

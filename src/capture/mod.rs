@@ -8,6 +8,7 @@ mod diff;
 pub mod filter;
 mod headers;
 mod json;
+pub mod sort;
 mod summary;
 
 pub use analysis::{Analysis, Verdict};

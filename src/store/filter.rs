@@ -239,4 +239,4 @@ fn query_ids(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<Captu
 
 #[cfg(test)]
 #[path = "filter_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod filter;
 pub mod kv;
 pub mod maintenance;
+pub mod order;
 pub mod outgoing;
 pub mod profiles;
 mod read;

@@ -1,4 +1,5 @@
-//! The request list: a virtualised table (only visible rows are built) over [`ListModel`].
+//! The request list: a virtualised table (only visible rows are built) over [`ListModel`],
+//! with sortable column headers.
 
 use std::ops::Range;
 
@@ -8,23 +9,75 @@ use super::list_model::ListModel;
 use super::signature::verdict_badge;
 use super::{Intent, palette, short_time};
 use crate::body::human_size;
+use crate::capture::sort::{ListSort, SortKey};
 use crate::capture::{CaptureId, Origin, Summary};
 
+/// Arrows after the title of the column the list is sorted by (in egui's default fonts).
+pub const SORT_ASCENDING: &str = "⏶";
+pub const SORT_DESCENDING: &str = "⏷";
+
+/// Column titles, and the order a click on each asks for (`None`: not sortable).
+const COLUMNS: [(&str, Option<SortKey>, &str); 8] = [
+    ("#", Some(SortKey::Arrival), "Arrival order"),
+    ("Time", Some(SortKey::Arrival), "Arrival order"),
+    ("Method", Some(SortKey::Method), "Sort by method"),
+    (
+        "Verdict",
+        Some(SortKey::Verdict),
+        "Sort by signature verdict: invalid, no secret, unsigned, valid",
+    ),
+    ("Path", Some(SortKey::Path), "Sort by path (without the query)"),
+    ("Event", None, ""),
+    (
+        "Status",
+        Some(SortKey::Status),
+        "Sort by the status hookscope answered",
+    ),
+    ("Size", None, ""),
+];
+
 /// Where the list should scroll this frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ScrollTo {
     None,
+    /// Bring the row to the bottom of the view (following the newest row).
     Row(usize),
+    /// Bring the row to the middle of the view.
+    Reveal(usize),
+    /// Scroll from `offset_y` down by `rows` rows: they were inserted above the view.
+    Shift {
+        offset_y: f32,
+        rows: usize,
+    },
 }
 
-/// Show the list; returns the range of row indices that were on screen.
+/// How the headers show the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListHeader {
+    /// The order asked for (shown at once).
+    pub sort: ListSort,
+    /// The list is not in that order yet.
+    pub sorting: bool,
+}
+
+/// What the list reports back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListOutput {
+    /// Row indices that were on screen.
+    pub visible: Range<usize>,
+    /// The scroll offset (points), for [`ScrollTo::Shift`] next frame.
+    pub offset_y: f32,
+}
+
+/// Show the list.
 pub fn request_list_ui(
     ui: &mut egui::Ui,
     model: &ListModel,
+    header: ListHeader,
     selected: Option<CaptureId>,
     scroll: ScrollTo,
     intents: &mut Vec<Intent>,
-) -> Range<usize> {
+) -> ListOutput {
     if model.is_empty() {
         ui.vertical_centered(|ui| {
             ui.add_space(40.0);
@@ -42,9 +95,14 @@ pub fn request_list_ui(
                 ui.label("Loading history…");
             }
         });
-        return 0..0;
+        return ListOutput {
+            visible: 0..0,
+            offset_y: 0.0,
+        };
     }
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+    // Rows are laid out `row_height` plus the item spacing apart.
+    let row_stride = row_height + ui.spacing().item_spacing.y;
     // Selectable labels would take the click that selects the row.
     ui.style_mut().interaction.selectable_labels = false;
     let mut visible: Option<Range<usize>> = None;
@@ -63,17 +121,18 @@ pub fn request_list_ui(
         .column(Column::initial(48.0).at_least(36.0))
         .column(Column::initial(72.0).at_least(48.0))
         .min_scrolled_height(0.0);
-    if let ScrollTo::Row(row) = scroll {
-        table = table.scroll_to_row(row, Some(egui::Align::BOTTOM));
+    match scroll {
+        ScrollTo::None => {}
+        ScrollTo::Row(row) => table = table.scroll_to_row(row, Some(egui::Align::BOTTOM)),
+        ScrollTo::Reveal(row) => table = table.scroll_to_row(row, Some(egui::Align::Center)),
+        ScrollTo::Shift { offset_y, rows } => {
+            table = table.vertical_scroll_offset(offset_y + rows as f32 * row_stride);
+        }
     }
-    table
-        .header(row_height, |mut header| {
-            for title in [
-                "#", "Time", "Method", "Verdict", "Path", "Event", "Status", "Size",
-            ] {
-                header.col(|ui| {
-                    ui.strong(title);
-                });
+    let output = table
+        .header(row_height, |mut row| {
+            for (title, key, hover) in COLUMNS {
+                row.col(|ui| header_cell_ui(ui, title, key, hover, header, intents));
             }
         })
         .body(|body| {
@@ -100,7 +159,49 @@ pub fn request_list_ui(
                 }
             });
         });
-    visible.unwrap_or(0..0)
+    ListOutput {
+        visible: visible.unwrap_or(0..0),
+        offset_y: output.state.clamped_offset().y,
+    }
+}
+
+/// One column title: a button when the column sorts, with the arrow of the current order.
+fn header_cell_ui(
+    ui: &mut egui::Ui,
+    title: &str,
+    key: Option<SortKey>,
+    hover: &str,
+    header: ListHeader,
+    intents: &mut Vec<Intent>,
+) {
+    let Some(key) = key else {
+        ui.strong(title);
+        return;
+    };
+    let sorted_here = header.sort.key == key && !header.sort.is_arrival();
+    let text = if sorted_here {
+        let arrow = if header.sort.descending {
+            SORT_DESCENDING
+        } else {
+            SORT_ASCENDING
+        };
+        format!("{title} {arrow}")
+    } else {
+        title.to_string()
+    };
+    let hover = if key == SortKey::Arrival {
+        hover.to_string()
+    } else {
+        format!("{hover}. Click again to reverse, a third time for arrival order.")
+    };
+    let button = egui::Button::new(egui::RichText::new(text).strong()).frame(false);
+    if ui.add(button).on_hover_text(hover).clicked() {
+        intents.push(Intent::SortBy(key));
+    }
+    if sorted_here && header.sorting {
+        ui.add(egui::Spinner::new().size(10.0))
+            .on_hover_text("sorting in the background");
+    }
 }
 
 fn summary_cells(row: &mut egui_extras::TableRow<'_, '_>, s: &Summary) {

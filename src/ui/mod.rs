@@ -55,6 +55,8 @@ pub enum Intent {
         path: std::path::PathBuf,
     },
     CopyCurl(CaptureId),
+    /// A sortable column header was clicked.
+    SortBy(crate::capture::sort::SortKey),
     /// Remember this capture as the left side of a diff.
     MarkForDiff(CaptureId),
     Diff {

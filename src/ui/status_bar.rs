@@ -22,6 +22,8 @@ pub struct StatusBar<'a> {
     /// The port field's text (edited in place).
     pub port_text: &'a mut String,
     pub follow_tail: &'a mut bool,
+    /// The list is in arrival order (following the newest row means nothing otherwise).
+    pub follow_applies: bool,
     /// The bind address is not loopback.
     pub exposed: bool,
     /// Shown while the window is behind a burst of arrivals (nothing is dropped).
@@ -96,7 +98,9 @@ pub fn status_bar_ui(ui: &mut egui::Ui, bar: &mut StatusBar<'_>, intents: &mut V
             ui.label(egui::RichText::new(note).color(palette::WARN))
                 .on_hover_text("A burst arrived faster than the window shows it: every capture is stored and the list fills in over the next frames");
         }
-        ui.checkbox(bar.follow_tail, "Follow");
+        ui.add_enabled(bar.follow_applies, egui::Checkbox::new(bar.follow_tail, "Follow"))
+            .on_hover_text("Scroll to each new capture as it arrives")
+            .on_disabled_hover_text("Follows new captures in arrival order only: click the # header");
     });
 }
 
