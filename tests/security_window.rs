@@ -42,14 +42,14 @@ fn quiet(bind: IpAddr) -> Settings {
 fn a_non_loopback_bind_is_shown_as_a_warning() {
     let (mut h, sink) = app(quiet(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
     h.step();
-    sink.send(AppEvent::Ids(Vec::new()));
+    sink.send(AppEvent::Ids(Vec::new().into()));
     h.run();
     h.get_by_label_contains(WARNING);
 
     for local in [IpAddr::V4(Ipv4Addr::LOCALHOST), "::1".parse().unwrap()] {
         let (mut h, sink) = app(quiet(local));
         h.step();
-        sink.send(AppEvent::Ids(Vec::new()));
+        sink.send(AppEvent::Ids(Vec::new().into()));
         h.run();
         assert!(h.query_by_label_contains(WARNING).is_none(), "{local}");
     }
@@ -76,7 +76,7 @@ impl eframe::Storage for Saved {
 fn secrets_shown_and_edited_in_the_window_are_never_saved() {
     let (mut h, sink) = app(quiet(IpAddr::V4(Ipv4Addr::LOCALHOST)));
     h.step();
-    sink.send(AppEvent::Ids(Vec::new()));
+    sink.send(AppEvent::Ids(Vec::new().into()));
     h.run();
     h.get_by_label("Profiles…").click();
     h.run();

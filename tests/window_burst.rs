@@ -32,7 +32,7 @@ fn a_burst_larger_than_the_queue_shows_catching_up_until_the_list_is_reloaded() 
     let mut h = Harness::builder()
         .with_size([1300.0, 800.0])
         .build_eframe(move |_cc| HookscopeApp::new(settings, channels, None, "/tmp/hookscope-test".into()));
-    sink.send(AppEvent::Ids(Vec::new()));
+    sink.send(AppEvent::Ids(Vec::new().into()));
     h.step();
     h.step();
     assert!(h.query_by_label_contains(NOTE).is_none());
@@ -49,7 +49,7 @@ fn a_burst_larger_than_the_queue_shows_catching_up_until_the_list_is_reloaded() 
     assert!(asked.iter().any(|c| matches!(c, Command::LoadIds)), "{asked:?}");
 
     // The reload arrives: every capture is there and the note goes away.
-    sink.send(AppEvent::Ids((1..=50).map(CaptureId).collect()));
+    sink.send(AppEvent::Ids((1..=50).map(CaptureId).collect::<Vec<_>>().into()));
     h.step();
     h.step();
     assert!(h.query_by_label_contains(NOTE).is_none());
