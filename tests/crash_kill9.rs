@@ -21,7 +21,7 @@ const WORKERS: usize = 6;
 fn body_for(id: &str, worker: usize, n: usize) -> Vec<u8> {
     let mut body = id.as_bytes().to_vec();
     body.extend_from_slice(&[0x00, 0xff, 0xfe, worker as u8, (n % 251) as u8]);
-    let extra = if worker % 3 == 0 {
+    let extra = if worker.is_multiple_of(3) {
         16 * 1024 + n % 977
     } else {
         n % 300

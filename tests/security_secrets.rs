@@ -64,11 +64,11 @@ fn signed_headers(dir: &Path, profile: &str, body_file: &Path) -> String {
     assert!(out.status.success(), "{}", text(&out));
     assert_clean("sign", &text(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v.as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| format!("{k}: {}\r\n", v.as_str().unwrap()))
-        .collect()
+    let mut block = String::new();
+    for (k, v) in v.as_object().unwrap() {
+        block.push_str(&format!("{k}: {}\r\n", v.as_str().unwrap()));
+    }
+    block
 }
 
 #[test]

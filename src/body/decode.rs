@@ -302,7 +302,7 @@ mod tests {
         for _ in 0..MAX_CODINGS {
             wire = gzip(&wire);
         }
-        let header = vec!["gzip"; MAX_CODINGS].join(", ");
+        let header = ["gzip"; MAX_CODINGS].join(", ");
         let d = decode_content_encoding(Some(&header), &wire, DEFAULT_DECODE_CAP);
         assert_eq!(d.error, None);
         assert_eq!(d.bytes, sample());

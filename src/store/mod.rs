@@ -53,7 +53,7 @@ pub enum StoreError {
 
 impl From<rusqlite::Error> for StoreError {
     /// Damage found while reading or writing (not only at open) is reported as corruption:
-    /// pages SQLite finds malformed, and values that do not have the type the schema gives them.
+    /// pages `SQLite` finds malformed, and values that do not have the type the schema gives them.
     fn from(e: rusqlite::Error) -> Self {
         let damaged = matches!(
             e,
