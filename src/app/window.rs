@@ -14,6 +14,11 @@ use crate::engine::{Engine, runtime};
 /// File (inside the data dir) where eframe keeps settings and window geometry.
 pub const WINDOW_STATE_FILE: &str = "window.ron";
 
+/// Benchmark hook (`benches/startup.rs`): when this variable is `1`, the window prints
+/// `first frame` to stderr during its first frame and then closes, so a cold start can be timed
+/// from outside.
+pub const EXIT_AFTER_FIRST_FRAME_ENV: &str = "HOOKSCOPE_EXIT_AFTER_FIRST_FRAME";
+
 /// Open the window; returns when it is closed.
 pub fn run_window(cli: &Cli) -> anyhow::Result<ExitCode> {
     let dir = data_dir(cli.data_dir.as_ref())?;
@@ -69,9 +74,11 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<ExitCode> {
                 *s = Some(backend);
             }
             let renderer = Renderer::start(render_sink).ok();
-            Ok(Box::new(HookscopeApp::new(
-                settings, channels, renderer, dir_text,
-            )))
+            let app = HookscopeApp::new(settings, channels, renderer, dir_text);
+            if std::env::var_os(EXIT_AFTER_FIRST_FRAME_ENV).is_some_and(|v| v == "1") {
+                return Ok(Box::new(ExitAfterFirstFrame { app, done: false }));
+            }
+            Ok(Box::new(app))
         }),
     );
     // The app is gone: the worker stops the receiver; then the writer commits what is queued.
@@ -111,4 +118,29 @@ fn show_error_window(message: &str) -> Result<(), eframe::Error> {
             });
         },
     )
+}
+
+/// The app, closed after its first frame (see [`EXIT_AFTER_FIRST_FRAME_ENV`]).
+struct ExitAfterFirstFrame {
+    app: HookscopeApp,
+    done: bool,
+}
+
+impl eframe::App for ExitAfterFirstFrame {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        self.app.logic(ctx, frame);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.app.ui(ui, frame);
+        if !self.done {
+            self.done = true;
+            eprintln!("first frame");
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.app.save(storage);
+    }
 }
