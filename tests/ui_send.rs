@@ -283,3 +283,101 @@ fn replay_editor_resigns_and_lists_the_attempt() {
     );
     harness.run();
 }
+
+#[test]
+fn a_stored_profile_signs_test_events_and_replays_without_showing_its_secret() {
+    let (mut harness, rx, sink) = new_app();
+    start(&mut harness, &sink, &rx);
+    let profile = hookscope::signature::Profile {
+        name: "smtm-prod".into(),
+        path_pattern: "/hooks/*".into(),
+        scheme: Scheme::Smtm,
+        secret: "smtm_whsec_profile_9876".into(),
+        tolerance_secs: None,
+    };
+    sink.send(AppEvent::Profiles(vec![profile]));
+    harness.run();
+    let no_secret_shown = |h: &Harness<'_, HookscopeApp>| {
+        h.query_by(|n| {
+            n.value().is_some_and(|v| v.contains("whsec_profile"))
+                || n.label().is_some_and(|v| v.contains("whsec_profile"))
+        })
+        .is_none()
+    };
+
+    // Test event: the secret comes from the profile picked in "Secret from".
+    harness.get_by_label("Send test event").click();
+    harness.run();
+    harness
+        .get_by(|n| n.placeholder() == Some("http://localhost:3000/webhooks"))
+        .set_text_value_accesskit("http://127.0.0.1:3000/smtm");
+    harness.run();
+    harness.get_by_label("Secret from").click();
+    harness.run();
+    harness.get_by_label("profile smtm-prod (smtm)").click();
+    harness.run();
+    harness.get_by_label("••••9876");
+    assert!(no_secret_shown(&harness));
+    harness.get_by_label("Send").click();
+    harness.step();
+    harness.step();
+    let Some(SendCommand::SendTest { spec, .. }) = send_commands(&rx)
+        .into_iter()
+        .find(|c| matches!(c, SendCommand::SendTest { .. }))
+    else {
+        panic!("no send command");
+    };
+    let signer = spec.signer.unwrap();
+    assert_eq!(
+        (signer.scheme, signer.secret.as_str()),
+        (Scheme::Smtm, "smtm_whsec_profile_9876")
+    );
+    // Close the panel with its toolbar button.
+    harness
+        .get_by(|n| n.role() == Role::Button && n.label().as_deref() == Some("Send test event"))
+        .click();
+    harness.run();
+    assert!(harness.query_by_label("Secret from").is_none());
+
+    // Replay: the profile for the capture's path is chosen for re-signing.
+    let c = Capture {
+        id: CaptureId(5),
+        received_at_us: 1_760_000_000_000_000,
+        method: "POST".into(),
+        path: "/hooks/smtm".into(),
+        http_version: "HTTP/1.1".into(),
+        headers: HeaderList::from_pairs([("Content-Type", "application/json")]),
+        body: br#"{"event":"task.completed","test":true}"#.to_vec(),
+        body_len: 38,
+        response: Some(ResponseSent::default_ok()),
+        ..Capture::default()
+    };
+    sink.send(AppEvent::Inserted(vec![Summary::of(&c)]));
+    harness.run();
+    harness.get_by_label("/hooks/smtm").click();
+    harness.step();
+    sink.send(AppEvent::Detail(Box::new(c.clone())));
+    step_until(&mut harness, "\"event\": \"task.completed\"");
+    harness.run();
+    harness.get_by_label("Replay…").click();
+    harness.run();
+    harness.get_by_label("Re-sign").click();
+    harness.run();
+    harness.get_by_label("••••9876");
+    assert!(no_secret_shown(&harness));
+    let _ = rx.try_iter().count();
+    harness.get_by_label("Send").click();
+    harness.step();
+    harness.step();
+    let Some(SendCommand::Replay { plan, .. }) = send_commands(&rx)
+        .into_iter()
+        .find(|c| matches!(c, SendCommand::Replay { .. }))
+    else {
+        panic!("no replay command");
+    };
+    let resign = plan.resign.unwrap();
+    assert_eq!(
+        (resign.scheme, resign.secret.as_str()),
+        (Scheme::Smtm, "smtm_whsec_profile_9876")
+    );
+}

@@ -504,9 +504,12 @@ impl HookscopeApp {
                 self.confirm_clear = true;
             }
             ui.separator();
-            let cmds = self
-                .sending
-                .toolbar_ui(ui, self.detail.as_deref(), &mut self.settings.sending);
+            let cmds = self.sending.toolbar_ui(
+                ui,
+                self.detail.as_deref(),
+                &mut self.settings.sending,
+                &self.profiles,
+            );
             for cmd in cmds {
                 self.send(cmd);
             }
@@ -727,7 +730,10 @@ impl eframe::App for HookscopeApp {
         });
         self.dialogs_ui(&ctx, &mut intents);
         self.control_windows_ui(&ctx, &mut intents);
-        for cmd in self.sending.windows_ui(&ctx, &mut self.settings.sending) {
+        for cmd in self
+            .sending
+            .windows_ui(&ctx, &mut self.settings.sending, &self.profiles)
+        {
             self.send(cmd);
         }
 

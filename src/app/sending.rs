@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::messages::Command;
 use crate::capture::{Capture, CaptureId};
 use crate::send::{Attempt, AttemptRecord, DeliveryRecord, Progress, ReplayPlan, RunSummary, TargetSummary};
+use crate::signature::Profile;
 use crate::ui::deliveries::{DeliveriesAction, DeliveriesView, deliveries_ui};
 use crate::ui::palette;
 use crate::ui::replay::{ReplayAction, ReplayEditor, replay_editor_ui};
@@ -137,13 +138,18 @@ impl SendingUi {
     }
 
     /// Open the replay editor on `capture`.
-    pub fn open_replay(&mut self, capture: &Capture, settings: &SendSettings) -> Vec<Command> {
+    pub fn open_replay(
+        &mut self,
+        capture: &Capture,
+        settings: &SendSettings,
+        profiles: &[Profile],
+    ) -> Vec<Command> {
         let target = if settings.replay_target.is_empty() {
             "http://localhost:3000"
         } else {
             &settings.replay_target
         };
-        self.replay = Some(ReplayEditor::new(capture, target));
+        self.replay = Some(ReplayEditor::new(capture, target, profiles));
         vec![cmd(SendCommand::LoadAttempts(capture.id))]
     }
 
@@ -258,6 +264,7 @@ impl SendingUi {
         ui: &mut egui::Ui,
         selected: Option<&Capture>,
         settings: &mut SendSettings,
+        profiles: &[Profile],
     ) -> Vec<Command> {
         let mut out = Vec::new();
         let replay = ui
@@ -266,7 +273,7 @@ impl SendingUi {
         if replay.clicked()
             && let Some(c) = selected
         {
-            out.extend(self.open_replay(c, settings));
+            out.extend(self.open_replay(c, settings, profiles));
         }
         if ui.button("Send test event").clicked() {
             self.show_send_panel = !self.show_send_panel;
@@ -324,9 +331,14 @@ impl SendingUi {
     }
 
     /// The sending windows (replay editor, send panel, deliveries).
-    pub fn windows_ui(&mut self, ctx: &egui::Context, settings: &mut SendSettings) -> Vec<Command> {
+    pub fn windows_ui(
+        &mut self,
+        ctx: &egui::Context,
+        settings: &mut SendSettings,
+        profiles: &[Profile],
+    ) -> Vec<Command> {
         let mut out = Vec::new();
-        self.replay_window(ctx, settings, &mut out);
+        self.replay_window(ctx, settings, profiles, &mut out);
         if self.show_send_panel {
             let mut open = true;
             let mut action = None;
@@ -335,7 +347,7 @@ impl SendingUi {
                 .default_size([760.0, 640.0])
                 .vscroll(true)
                 .show(ctx, |ui| {
-                    action = send_panel_ui(ui, &mut self.send_panel, &settings.url_history);
+                    action = send_panel_ui(ui, &mut self.send_panel, &settings.url_history, profiles);
                 });
             self.show_send_panel = open;
             match action {
@@ -374,7 +386,13 @@ impl SendingUi {
         out
     }
 
-    fn replay_window(&mut self, ctx: &egui::Context, settings: &mut SendSettings, out: &mut Vec<Command>) {
+    fn replay_window(
+        &mut self,
+        ctx: &egui::Context,
+        settings: &mut SendSettings,
+        profiles: &[Profile],
+        out: &mut Vec<Command>,
+    ) {
         let Some(ed) = &mut self.replay else {
             return;
         };
@@ -385,7 +403,7 @@ impl SendingUi {
             .open(&mut open)
             .default_size([760.0, 680.0])
             .vscroll(true)
-            .show(ctx, |ui| action = replay_editor_ui(ui, ed));
+            .show(ctx, |ui| action = replay_editor_ui(ui, ed, profiles));
         match action {
             Some(ReplayAction::Send(plan)) => {
                 settings.replay_target.clone_from(&plan.target);

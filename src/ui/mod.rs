@@ -16,6 +16,7 @@ pub mod replay;
 pub mod rules;
 pub mod send_panel;
 pub mod signature;
+pub mod signing_choice;
 pub mod stats;
 pub mod status_bar;
 pub mod transfer;

@@ -4,9 +4,10 @@
 
 use super::attempt_view::{attempt_detail_ui, attempt_list_ui};
 use super::palette;
+use super::signing_choice::{SigningChoice, signing_choice_ui};
 use crate::capture::{Capture, Header, HeaderList};
 use crate::send::{AttemptRecord, PathSource, ReplayPlan, Resign};
-use crate::signature::Scheme;
+use crate::signature::{Profile, Scheme, profile_for_path};
 
 /// One editable header row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,9 +39,8 @@ pub struct ReplayEditor {
     pub binary_body: bool,
     pub replace_body: bool,
     pub resign: bool,
-    pub scheme: String,
-    /// Typed in, never saved.
-    pub secret: String,
+    /// A signing profile, or a scheme and a secret typed in.
+    pub signing: SigningChoice,
     pub keep_original: bool,
     pub timeout_secs: u64,
     /// The job in flight.
@@ -51,7 +51,9 @@ pub struct ReplayEditor {
 }
 
 impl ReplayEditor {
-    pub fn new(capture: &Capture, target: &str) -> Self {
+    /// The editor for `capture`; re-signing starts with the profile that applies to its path,
+    /// if any, else the scheme it was signed with.
+    pub fn new(capture: &Capture, target: &str, profiles: &[Profile]) -> Self {
         let headers = capture
             .headers
             .iter()
@@ -77,8 +79,10 @@ impl ReplayEditor {
             binary_body: text.is_none(),
             replace_body: false,
             resign: false,
-            scheme,
-            secret: String::new(),
+            signing: SigningChoice {
+                profile: profile_for_path(profiles, &capture.path).map(|p| p.name.clone()),
+                ..SigningChoice::typed(&scheme)
+            },
             keep_original: false,
             timeout_secs: crate::send::DEFAULT_TIMEOUT_SECS,
             sending: None,
@@ -129,17 +133,13 @@ impl ReplayEditor {
     }
 
     /// The plan to send, or why it cannot be sent.
-    pub fn plan(&self) -> Result<ReplayPlan, String> {
+    pub fn plan(&self, profiles: &[Profile]) -> Result<ReplayPlan, String> {
         crate::send::parse_target(&self.target).map_err(|e| e.to_string())?;
         let resign = if self.resign {
-            let scheme =
-                Scheme::parse(&self.scheme).ok_or_else(|| format!("unknown scheme '{}'", self.scheme))?;
-            if self.secret.is_empty() {
-                return Err("enter the signing secret to re-sign".into());
-            }
+            let (scheme, secret) = self.signing.resolve(profiles)?;
             Some(Resign {
                 scheme,
-                secret: self.secret.clone(),
+                secret,
                 keep_original: self.keep_original,
             })
         } else {
@@ -170,7 +170,11 @@ impl ReplayEditor {
 }
 
 /// Draw the editor. Returns what the user asked for.
-pub fn replay_editor_ui(ui: &mut egui::Ui, ed: &mut ReplayEditor) -> Option<ReplayAction> {
+pub fn replay_editor_ui(
+    ui: &mut egui::Ui,
+    ed: &mut ReplayEditor,
+    profiles: &[Profile],
+) -> Option<ReplayAction> {
     let mut action = None;
     ui.horizontal(|ui| {
         ui.label(
@@ -214,25 +218,11 @@ pub fn replay_editor_ui(ui: &mut egui::Ui, ed: &mut ReplayEditor) -> Option<Repl
     ui.horizontal(|ui| {
         ui.checkbox(&mut ed.resign, "Re-sign");
         ui.add_enabled_ui(ed.resign, |ui| {
-            egui::ComboBox::from_id_salt("replay-scheme")
-                .selected_text(ed.scheme.clone())
-                .show_ui(ui, |ui| {
-                    for s in Scheme::all_builtin() {
-                        ui.selectable_value(&mut ed.scheme, s.name().to_string(), s.name());
-                    }
-                })
-                .response
-                .accessible_name("Re-sign scheme");
-            ui.add(
-                egui::TextEdit::singleline(&mut ed.secret)
-                    .password(true)
-                    .hint_text("secret")
-                    .desired_width(180.0),
-            );
+            signing_choice_ui(ui, "replay", &mut ed.signing, profiles);
             ui.checkbox(&mut ed.keep_original, "Keep original timestamp/id");
         });
     });
-    let plan = ed.plan();
+    let plan = ed.plan(profiles);
     ui.horizontal(|ui| {
         let ready = plan.is_ok() && ed.sending.is_none();
         if ui.add_enabled(ready, egui::Button::new("Send")).clicked()
@@ -396,8 +386,8 @@ mod tests {
 
     #[test]
     fn unchanged_editor_replays_the_capture_bytes() {
-        let ed = ReplayEditor::new(&capture(), "http://localhost:3000");
-        let plan = ed.plan().unwrap();
+        let ed = ReplayEditor::new(&capture(), "http://localhost:3000", &[]);
+        let plan = ed.plan(&[]).unwrap();
         assert_eq!(plan.body, None);
         assert_eq!(
             plan.headers.unwrap(),
@@ -409,7 +399,7 @@ mod tests {
 
     #[test]
     fn edits_become_the_plan() {
-        let mut ed = ReplayEditor::new(&capture(), "http://localhost:3000");
+        let mut ed = ReplayEditor::new(&capture(), "http://localhost:3000", &[]);
         ed.body = "{\"a\": 2".into();
         assert!(ed.json_status().unwrap().is_err());
         ed.body = "{\"a\": 2}".into();
@@ -422,16 +412,37 @@ mod tests {
             raw: None,
         });
         ed.resign = true;
-        assert!(ed.plan().unwrap_err().contains("secret"));
-        ed.secret = "k".into();
-        ed.scheme = "github".into();
-        let plan = ed.plan().unwrap();
+        assert!(ed.plan(&[]).unwrap_err().contains("secret"));
+        ed.signing.secret = "k".into();
+        ed.signing.scheme = "github".into();
+        let plan = ed.plan(&[]).unwrap();
         assert_eq!(plan.body.as_deref(), Some(&b"{\"a\":2}"[..]));
         let h = plan.headers.unwrap();
         assert_eq!(h.get("x-bin"), Some("text"));
         assert_eq!(h.get("x-new"), Some("1"));
         assert_eq!(plan.resign.unwrap().scheme, Scheme::Github);
         ed.target = "nope".into();
-        assert!(ed.plan().is_err());
+        assert!(ed.plan(&[]).is_err());
+    }
+
+    #[test]
+    fn re_signing_starts_with_the_profile_for_the_captures_path() {
+        let profile = Profile {
+            name: "hooks".into(),
+            path_pattern: "/in".into(),
+            scheme: Scheme::Github,
+            secret: "profile-secret".into(),
+            tolerance_secs: None,
+        };
+        let mut ed = ReplayEditor::new(
+            &capture(),
+            "http://localhost:3000",
+            std::slice::from_ref(&profile),
+        );
+        assert_eq!(ed.signing.profile.as_deref(), Some("hooks"));
+        ed.resign = true;
+        let resign = ed.plan(std::slice::from_ref(&profile)).unwrap().resign.unwrap();
+        assert_eq!(resign.scheme, Scheme::Github);
+        assert_eq!(resign.secret, "profile-secret");
     }
 }

@@ -3,11 +3,12 @@
 
 use super::attempt_view::{attempt_detail_ui, status_line_ui};
 use super::palette;
+use super::signing_choice::{SigningChoice, signing_choice_ui};
 use crate::events;
 use crate::send::{
     Attempt, BatchShape, DeliveryState, Progress, RunSummary, Signer, SimOptions, parse_schedule,
 };
-use crate::signature::Scheme;
+use crate::signature::Profile;
 
 /// Most URLs kept in the history.
 pub const URL_HISTORY: usize = 10;
@@ -128,9 +129,8 @@ pub struct SendPanel {
     pub payload: String,
     pub url: String,
     pub sign: bool,
-    pub scheme: String,
-    /// Typed in, never saved.
-    pub secret: String,
+    /// A signing profile, or a scheme and a secret typed in.
+    pub signing: SigningChoice,
     pub schedule: String,
     pub time_scale: f64,
     pub timeout_secs: u64,
@@ -151,8 +151,7 @@ impl Default for SendPanel {
             payload: String::new(),
             url: String::new(),
             sign: true,
-            scheme: "smtm".into(),
-            secret: String::new(),
+            signing: SigningChoice::typed("smtm"),
             schedule: "1,5,25,125,625".into(),
             time_scale: 1.0,
             timeout_secs: crate::send::DEFAULT_TIMEOUT_SECS,
@@ -176,7 +175,7 @@ impl SendPanel {
         };
         if let Ok((p, t)) = catalog.find(&format!("{}:{}", self.provider, self.event)) {
             self.payload = serde_json::to_string_pretty(&t.body).unwrap_or_default();
-            self.scheme.clone_from(&p.scheme);
+            self.signing.scheme.clone_from(&p.scheme);
         }
     }
 
@@ -196,19 +195,12 @@ impl SendPanel {
     }
 
     /// Everything checked, ready to send.
-    pub fn spec(&self) -> Result<TestSpec, String> {
+    pub fn spec(&self, profiles: &[Profile]) -> Result<TestSpec, String> {
         let payload = self.payload_value()?;
         crate::send::parse_target(&self.url).map_err(|e| e.to_string())?;
         let signer = if self.sign {
-            let scheme =
-                Scheme::parse(&self.scheme).ok_or_else(|| format!("unknown scheme '{}'", self.scheme))?;
-            if self.secret.is_empty() {
-                return Err("enter the signing secret (or choose Unsigned)".into());
-            }
-            Some(Signer {
-                scheme,
-                secret: self.secret.clone(),
-            })
+            let (scheme, secret) = self.signing.resolve(profiles)?;
+            Some(Signer { scheme, secret })
         } else {
             None
         };
@@ -240,7 +232,12 @@ impl SendPanel {
 }
 
 /// Draw the panel; `history` is the saved list of target URLs.
-pub fn send_panel_ui(ui: &mut egui::Ui, p: &mut SendPanel, history: &[String]) -> Option<SendPanelAction> {
+pub fn send_panel_ui(
+    ui: &mut egui::Ui,
+    p: &mut SendPanel,
+    history: &[String],
+    profiles: &[Profile],
+) -> Option<SendPanelAction> {
     let mut action = None;
     template_picker_ui(ui, p);
     let mut payload_label = None;
@@ -278,8 +275,8 @@ pub fn send_panel_ui(ui: &mut egui::Ui, p: &mut SendPanel, history: &[String]) -
                 edit.labelled_by(id);
             }
         });
-    options_ui(ui, p, history);
-    let spec = p.spec();
+    options_ui(ui, p, history, profiles);
+    let spec = p.spec(profiles);
     ui.horizontal(|ui| {
         let running = p.is_running();
         if ui
@@ -348,7 +345,7 @@ fn template_picker_ui(ui: &mut egui::Ui, p: &mut SendPanel) {
     }
 }
 
-fn options_ui(ui: &mut egui::Ui, p: &mut SendPanel, history: &[String]) {
+fn options_ui(ui: &mut egui::Ui, p: &mut SendPanel, history: &[String], profiles: &[Profile]) {
     egui::Grid::new("send-options")
         .num_columns(2)
         .spacing([8.0, 6.0])
@@ -381,21 +378,7 @@ fn options_ui(ui: &mut egui::Ui, p: &mut SendPanel, history: &[String]) {
             ui.horizontal(|ui| {
                 ui.radio_value(&mut p.sign, true, "Sign with");
                 ui.add_enabled_ui(p.sign, |ui| {
-                    egui::ComboBox::from_id_salt("send-scheme")
-                        .selected_text(p.scheme.clone())
-                        .show_ui(ui, |ui| {
-                            for s in Scheme::all_builtin() {
-                                ui.selectable_value(&mut p.scheme, s.name().to_string(), s.name());
-                            }
-                        })
-                        .response
-                        .accessible_name("Signing scheme");
-                    ui.add(
-                        egui::TextEdit::singleline(&mut p.secret)
-                            .password(true)
-                            .hint_text("secret")
-                            .desired_width(160.0),
-                    );
+                    signing_choice_ui(ui, "send", &mut p.signing, profiles);
                 });
                 ui.radio_value(&mut p.sign, false, "Unsigned");
             });
@@ -520,18 +503,18 @@ mod tests {
     fn default_panel_loads_a_template_and_refuses_dropping_the_test_flag() {
         let mut p = SendPanel::default();
         assert!(p.payload.contains("\"test\": true"));
-        assert_eq!(p.scheme, "smtm");
+        assert_eq!(p.signing.scheme, "smtm");
         p.select("maintainx", "workorder.status_changed");
-        assert_eq!(p.scheme, "maintainx");
+        assert_eq!(p.signing.scheme, "maintainx");
         assert!(p.payload.contains("previousStatus"));
         p.url = "http://127.0.0.1:3000/mx".into();
-        assert!(p.spec().unwrap_err().contains("secret"));
-        p.secret = "k".into();
-        let spec = p.spec().unwrap();
+        assert!(p.spec(&[]).unwrap_err().contains("secret"));
+        p.signing.secret = "k".into();
+        let spec = p.spec(&[]).unwrap();
         assert_eq!(spec.opts.schedule_secs, vec![1.0, 5.0, 25.0, 125.0, 625.0]);
         p.payload = p.payload.replace("\"test\": true", "\"test\": false");
-        assert!(p.spec().unwrap_err().contains("\"test\": true"));
+        assert!(p.spec(&[]).unwrap_err().contains("\"test\": true"));
         p.payload = "{".into();
-        assert!(p.spec().unwrap_err().contains("not valid JSON"));
+        assert!(p.spec(&[]).unwrap_err().contains("not valid JSON"));
     }
 }
