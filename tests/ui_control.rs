@@ -32,6 +32,8 @@ fn summary(id: i64, method: &str, path: &str) -> Summary {
         duplicate_of: None,
         out_of_order: false,
         test: false,
+        replayed: false,
+        incomplete: false,
     }
 }
 

@@ -256,12 +256,16 @@ fn replay_editor_resigns_and_lists_the_attempt() {
         (Scheme::Smtm, "smtm_whsec_k", false)
     );
 
+    assert!(harness.query_by_label("replayed").is_none());
     let attempt = ok_attempt("http://127.0.0.1:4000/in");
     sink.send(AppEvent::Send(Box::new(SendEvent::ReplayDone {
         job,
         capture: CaptureId(41),
         attempt: Box::new(attempt.clone()),
     })));
+    harness.run();
+    // The list row is flagged at once.
+    harness.get_by_label("replayed");
     sink.send(AppEvent::Send(Box::new(SendEvent::Attempts {
         capture: CaptureId(41),
         attempts: vec![AttemptRecord {

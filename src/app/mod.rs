@@ -22,6 +22,7 @@ pub use window::run_window;
 use backend::Channels;
 use messages::{AppEvent, Command};
 use render::{RenderJob, Renderer};
+use sending::SendEvent;
 use settings::{DetailLayout, SETTINGS_KEY, Settings, ThemeChoice};
 
 use crate::capture::sort::{ListSort, OrderedIds, SortKey};
@@ -340,6 +341,9 @@ impl HookscopeApp {
             }
             AppEvent::Diffed { left, right, diff } => self.diff.set_result(left, right, *diff),
             AppEvent::Send(ev) => {
+                if let SendEvent::ReplayDone { capture, .. } = &*ev {
+                    self.list.mark_replayed(*capture);
+                }
                 for cmd in self.sending.apply(*ev) {
                     self.send(cmd);
                 }

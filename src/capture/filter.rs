@@ -67,15 +67,19 @@ pub enum Flag {
     Test,
     Oversized,
     Imported,
+    Replayed,
+    Incomplete,
 }
 
 impl Flag {
-    pub const ALL: [Flag; 5] = [
+    pub const ALL: [Flag; 7] = [
         Flag::Duplicate,
         Flag::OutOfOrder,
         Flag::Test,
         Flag::Oversized,
         Flag::Imported,
+        Flag::Replayed,
+        Flag::Incomplete,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +89,8 @@ impl Flag {
             Flag::Test => "test",
             Flag::Oversized => "oversized",
             Flag::Imported => "imported",
+            Flag::Replayed => "replayed",
+            Flag::Incomplete => "incomplete",
         }
     }
 
@@ -96,6 +102,8 @@ impl Flag {
             "test" => Some(Flag::Test),
             "oversized" => Some(Flag::Oversized),
             "imported" => Some(Flag::Imported),
+            "replayed" | "replay" => Some(Flag::Replayed),
+            "incomplete" => Some(Flag::Incomplete),
             _ => None,
         }
     }

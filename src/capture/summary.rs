@@ -19,6 +19,10 @@ pub struct Summary {
     pub duplicate_of: Option<CaptureId>,
     pub out_of_order: bool,
     pub test: bool,
+    /// Sent again by a replay (see the capture's attempts).
+    pub replayed: bool,
+    /// The body was cut off or stalled: what arrived is kept.
+    pub incomplete: bool,
 }
 
 impl Summary {
@@ -38,6 +42,8 @@ impl Summary {
             duplicate_of: c.analysis.duplicate_of,
             out_of_order: c.analysis.out_of_order,
             test: c.analysis.test,
+            replayed: false,
+            incomplete: c.incomplete(),
         }
     }
 }

@@ -85,6 +85,13 @@ fn cond_sql(cond: &Cond, negated: bool, indexed_upto: i64, params: &mut Vec<Valu
             Flag::Test => "c.test = 1",
             Flag::Oversized => "c.oversized = 1",
             Flag::Imported => "c.origin = 'imported'",
+            Flag::Replayed => {
+                "EXISTS (SELECT 1 FROM attempts a WHERE a.capture_id = c.id AND a.kind = 'replay')"
+            }
+            Flag::Incomplete => {
+                "(NOT c.oversized AND ((c.declared_len IS NOT NULL AND c.body_len < c.declared_len) \
+                 OR coalesce(instr(c.response, CAST('{\"error\":\"incomplete body' AS BLOB)), 0) > 0))"
+            }
         }
         .into(),
         Cond::Status(list) => {

@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::capture::filter::Filter;
 use crate::capture::{Analysis, Capture, HeaderList, Origin, ResponseSent, Verdict};
+use crate::send::{Attempt, AttemptKind, OutgoingRequest};
 use crate::store::{Store, rows};
 
 const DAY_US: i64 = 86_400_000_000;
@@ -132,8 +133,39 @@ pub(crate) fn mixed_set(dir: &std::path::Path) -> Store {
     c[3].analysis.out_of_order = true;
     c[4].oversized = true;
     c[5].origin = Origin::Imported;
+    // #2's body was cut off mid-stream (no length declared), #3's stopped short of its length.
+    if let Some(r) = c[1].response.as_mut() {
+        r.body = br#"{"error":"incomplete body: the body was cut off after 12 bytes"}"#.to_vec();
+    }
+    c[2].declared_len = Some(c[2].body_len + 10);
     for cap in &c {
         rows::insert(&conn, cap).unwrap();
+    }
+    // #3 was replayed; #1 only forwarded (not a replay).
+    for (id, kind) in [(3, AttemptKind::Replay), (1, AttemptKind::Forward)] {
+        let attempt = Attempt {
+            target: "http://127.0.0.1:9/x".into(),
+            started_at_us: START_US,
+            request: OutgoingRequest {
+                method: "POST".into(),
+                url: "http://127.0.0.1:9/x".into(),
+                headers: HeaderList::new(),
+                body: Vec::new(),
+            },
+            status: Some(200),
+            response_headers: HeaderList::new(),
+            response_body: Vec::new(),
+            latency_us: 1,
+            error: None,
+        };
+        let new = crate::store::outgoing::NewAttempt {
+            capture_id: Some(CaptureId(id)),
+            delivery_id: None,
+            kind,
+            number: 1,
+            attempt,
+        };
+        crate::store::outgoing::insert_attempt(&conn, &new).unwrap();
     }
     store
 }
@@ -170,6 +202,9 @@ const CASES: &[(&str, &[i64])] = &[
     ("has:oversized", &[5]),
     ("has:imported", &[6]),
     ("-has:imported", &[1, 2, 3, 4, 5]),
+    ("has:replayed", &[3]),
+    ("has:incomplete", &[2, 3]),
+    ("-has:incomplete", &[1, 4, 5, 6]),
     ("status:4xx", &[5]),
     ("status:5xx,none", &[2, 6]),
     ("status:200", &[1, 3, 4]),
@@ -296,5 +331,36 @@ proptest! {
         if let Ok(f) = Filter::parse(&s) {
             prop_assert!(matching_ids(&conn, &f, Some(10)).is_ok(), "{}", s);
         }
+    }
+}
+
+#[test]
+fn list_rows_say_which_captures_were_replayed_or_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = mixed_set(dir.path());
+    let conn = store.connect_ro().unwrap();
+    let ids: Vec<CaptureId> = (1..=6).map(CaptureId).collect();
+    let by_id = summaries_by_id(&conn, &ids).unwrap();
+    // The tail read (`latest`) goes through a subquery: the same flags come back.
+    let latest = store.reader().unwrap().latest(6).unwrap();
+    for rows in [&by_id, &latest] {
+        let flags: Vec<(i64, bool, bool)> = rows.iter().map(|s| (s.id.0, s.replayed, s.incomplete)).collect();
+        assert_eq!(
+            flags,
+            vec![
+                (1, false, false),
+                (2, false, true),
+                (3, true, true),
+                (4, false, false),
+                (5, false, false),
+                (6, false, false),
+            ]
+        );
+    }
+    // The list's flag agrees with the capture's own rule.
+    let reader = store.reader().unwrap();
+    for s in &by_id {
+        let c = reader.get(s.id).unwrap().unwrap();
+        assert_eq!(c.incomplete(), s.incomplete, "capture #{}", s.id);
     }
 }

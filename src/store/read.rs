@@ -64,7 +64,7 @@ impl Reader {
     /// The newest `limit` summaries, oldest first.
     pub fn latest(&self, limit: usize) -> Result<Vec<Summary>, StoreError> {
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM (SELECT * FROM captures ORDER BY id DESC LIMIT ?1) ORDER BY id"
+            "SELECT {SUMMARY_COLUMNS} FROM (SELECT * FROM captures ORDER BY id DESC LIMIT ?1) AS captures ORDER BY id"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([limit as i64], summary_from_row)?;

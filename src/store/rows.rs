@@ -21,8 +21,13 @@ pub(crate) const CAPTURE_COLUMNS: &str = "id, received_at_us, method, path, quer
     payload_ts_us";
 
 /// Columns of a summary, in the order [`summary_from_row`] reads them.
+/// Read from `captures` (the table, or a subquery named so). `replayed`: sent again by a replay;
+/// `incomplete`: the body was cut off or stalled (as [`Capture::incomplete`] tells).
 pub(crate) const SUMMARY_COLUMNS: &str = "id, received_at_us, method, path, query, status, body_len,
-    oversized, origin, scheme, verdict, event, duplicate_of, out_of_order, test";
+    oversized, origin, scheme, verdict, event, duplicate_of, out_of_order, test,
+    EXISTS (SELECT 1 FROM attempts a WHERE a.capture_id = captures.id AND a.kind = 'replay'),
+    NOT oversized AND ((declared_len IS NOT NULL AND body_len < declared_len)
+        OR coalesce(instr(response, CAST('{\"error\":\"incomplete body' AS BLOB)), 0) > 0)";
 
 pub(crate) fn insert(conn: &Connection, c: &Capture) -> rusqlite::Result<CaptureId> {
     let mut stmt = conn.prepare_cached(INSERT_SQL)?;
@@ -143,5 +148,7 @@ pub(crate) fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<Summary> {
         duplicate_of: row.get::<_, Option<i64>>(12)?.map(CaptureId),
         out_of_order: row.get(13)?,
         test: row.get(14)?,
+        replayed: row.get(15)?,
+        incomplete: row.get(16)?,
     })
 }

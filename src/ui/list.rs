@@ -257,6 +257,22 @@ fn summary_cells(row: &mut egui_extras::TableRow<'_, '_>, s: &Summary) {
                 "larger than the body cap: answered 413, first bytes kept",
             );
         }
+        if s.incomplete {
+            flag(
+                ui,
+                "incomplete",
+                palette::WARN,
+                "the body was cut off or stalled: what arrived is kept",
+            );
+        }
+        if s.replayed {
+            flag(
+                ui,
+                "replayed",
+                ui.visuals().weak_text_color(),
+                "sent again: Replay… lists the attempts",
+            );
+        }
         if s.origin == Origin::Imported {
             flag(
                 ui,

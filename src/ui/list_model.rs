@@ -109,6 +109,13 @@ impl ListModel {
         self.rows.get(&id)
     }
 
+    /// A replay of `id` was sent: flag its cached row (the store says so on the next read).
+    pub fn mark_replayed(&mut self, id: CaptureId) {
+        if let Some(row) = self.rows.get_mut(&id) {
+            row.replayed = true;
+        }
+    }
+
     pub fn last_id(&self) -> Option<CaptureId> {
         self.ids.last().copied()
     }

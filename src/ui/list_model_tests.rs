@@ -18,6 +18,8 @@ fn summary(id: i64) -> Summary {
         duplicate_of: None,
         out_of_order: false,
         test: false,
+        replayed: false,
+        incomplete: false,
     }
 }
 
