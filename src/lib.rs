@@ -15,4 +15,5 @@ pub mod send;
 pub mod server;
 pub mod signature;
 pub mod store;
+pub mod subscriptions;
 pub mod ui;

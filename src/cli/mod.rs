@@ -9,6 +9,7 @@ mod replay;
 mod rules;
 mod send;
 pub mod signature;
+mod subscriptions;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -73,6 +74,11 @@ pub enum Command {
     Send(send::SendArgs),
     /// List the test-event templates (PROVIDER:EVENT), or show one.
     Events(send::EventsArgs),
+    /// MaintainX webhook subscriptions: list, create, delete; the API key comes from an environment variable.
+    Subscriptions {
+        #[command(subcommand)]
+        command: subscriptions::SubscriptionsCommand,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -196,6 +202,7 @@ pub fn run(cli: &Cli) -> Option<anyhow::Result<ExitCode>> {
         Command::Replay(args) => replay::run(&dir, args),
         Command::Send(args) => send::send(&dir, args),
         Command::Events(args) => send::events(args),
+        Command::Subscriptions { command } => subscriptions::run(command),
     })
 }
 
