@@ -33,7 +33,7 @@ pub struct Subscription {
 }
 
 /// Where the API is and how to authenticate. The key's `Debug` is redacted.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiConfig {
     pub base_url: String,
     pub api_key: Secret,

@@ -304,6 +304,10 @@ impl Worker {
             }
             Command::CopyCurl(id) => super::files::copy_curl(&self.reader, &self.sink, id, &self.exports_dir),
             Command::Diff { left, right } => super::files::diff(&self.reader, &self.sink, left, right),
+            Command::Subscriptions(action) => {
+                let sink = self.sink.clone();
+                self.runtime.spawn(subscriptions_request(*action, sink));
+            }
             Command::SaveProfile { profile, replace } => {
                 let name = profile.name.clone();
                 let saved = self.writer.call_blocking(move |conn, _| {
@@ -439,4 +443,27 @@ impl Worker {
             self.runtime.block_on(server.stop());
         }
     }
+}
+
+/// One subscriptions request on the runtime; after a change the list is read again.
+async fn subscriptions_request(action: crate::ui::subscriptions::SubscriptionsAction, sink: EventSink) {
+    use crate::subscriptions::{create, delete, list};
+    use crate::ui::subscriptions::SubscriptionsAction;
+    let api = match action {
+        SubscriptionsAction::Refresh(api) => api,
+        SubscriptionsAction::Create { api, url, events } => {
+            let done = create(&api, &url, &events)
+                .await
+                .map(|w| format!("webhook {} created", w.id));
+            sink.send(AppEvent::SubscriptionsChanged(done.map_err(|e| e.to_string())));
+            api
+        }
+        SubscriptionsAction::Delete { api, id } => {
+            let done = delete(&api, &id).await.map(|()| format!("webhook {id} deleted"));
+            sink.send(AppEvent::SubscriptionsChanged(done.map_err(|e| e.to_string())));
+            api
+        }
+    };
+    let listed = list(&api).await.map_err(|e| e.to_string());
+    sink.send(AppEvent::SubscriptionsListed(listed));
 }

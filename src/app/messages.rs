@@ -54,6 +54,8 @@ pub enum Command {
     },
     /// Replay, forward, test events, deliveries (see `app::sending`).
     Send(Box<super::sending::SendCommand>),
+    /// List, create or delete MaintainX webhook subscriptions.
+    Subscriptions(Box<crate::ui::subscriptions::SubscriptionsAction>),
 }
 
 /// What comes back, drained by `App::logic` within a time budget.
@@ -111,4 +113,8 @@ pub enum AppEvent {
     },
     /// Results of sending work (see `app::sending`).
     Send(Box<super::sending::SendEvent>),
+    /// The MaintainX webhooks, or why they could not be read.
+    SubscriptionsListed(Result<Vec<crate::subscriptions::Subscription>, String>),
+    /// A webhook was created or deleted (what happened), or why not.
+    SubscriptionsChanged(Result<String, String>),
 }

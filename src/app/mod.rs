@@ -35,6 +35,7 @@ use crate::ui::list::{ListHeader, ScrollTo, request_list_ui};
 use crate::ui::list_model::ListModel;
 use crate::ui::profiles::{ProfilesView, profiles_window};
 use crate::ui::status_bar::{ReceiverStatus, StatusBar, status_bar_ui};
+use crate::ui::subscriptions::{SubscriptionsView, subscriptions_ui};
 use crate::ui::transfer::{TransferView, transfer_windows};
 
 /// Longest time one frame spends draining background events.
@@ -113,6 +114,7 @@ pub struct HookscopeApp {
     /// Signing profiles as last read (secrets stay in memory only).
     profiles: Vec<crate::signature::Profile>,
     profiles_view: ProfilesView,
+    subscriptions_view: SubscriptionsView,
     /// The full signature verdict of the selected capture.
     evaluation: Option<(CaptureId, crate::signature::Evaluation)>,
     transfer: TransferView,
@@ -150,6 +152,7 @@ impl HookscopeApp {
             control: control_view::ControlView::default(),
             profiles: Vec::new(),
             profiles_view: ProfilesView::default(),
+            subscriptions_view: SubscriptionsView::default(),
             evaluation: None,
             transfer: TransferView::default(),
             diff: DiffView::default(),
@@ -340,6 +343,12 @@ impl HookscopeApp {
                 self.message = Some((note, false));
             }
             AppEvent::Diffed { left, right, diff } => self.diff.set_result(left, right, *diff),
+            AppEvent::SubscriptionsListed(result) => self.subscriptions_view.listed(result),
+            AppEvent::SubscriptionsChanged(result) => {
+                // The list follows (the background reads it again).
+                self.subscriptions_view.changed(result);
+                self.subscriptions_view.busy = true;
+            }
             AppEvent::Send(ev) => {
                 if let SendEvent::ReplayDone { capture, .. } = &*ev {
                     self.list.mark_replayed(*capture);
@@ -537,6 +546,13 @@ impl HookscopeApp {
                 self.profiles_view.open = !self.profiles_view.open;
                 self.send(Command::LoadProfiles);
             }
+            if ui
+                .button("Subscriptions…")
+                .on_hover_text("MaintainX webhook subscriptions: list, create, delete")
+                .clicked()
+            {
+                self.subscriptions_view.open = !self.subscriptions_view.open;
+            }
             if ui.button("Settings").clicked() {
                 self.show_settings = !self.show_settings;
             }
@@ -584,6 +600,26 @@ impl HookscopeApp {
         }
         if self.profiles_view.open {
             profiles_window(ctx, &mut self.profiles_view, &self.profiles, intents);
+        }
+        if self.subscriptions_view.open {
+            let mut open = true;
+            let mut action = None;
+            egui::Window::new("MaintainX subscriptions")
+                .open(&mut open)
+                .default_size([720.0, 480.0])
+                .vscroll(true)
+                .show(ctx, |ui| {
+                    action = subscriptions_ui(
+                        ui,
+                        &mut self.subscriptions_view,
+                        &mut self.settings.maintainx_api_url,
+                    );
+                });
+            self.subscriptions_view.open = open;
+            if let Some(action) = action {
+                self.subscriptions_view.started();
+                self.send(Command::Subscriptions(Box::new(action)));
+            }
         }
         if self.show_settings {
             let mut open = true;

@@ -46,6 +46,8 @@ pub struct Settings {
     pub keep_bytes: Option<u64>,
     /// Target URLs of replays, forward mode and test events (no secrets).
     pub sending: super::sending::SendSettings,
+    /// The MaintainX API for the subscriptions window (its key is never saved).
+    pub maintainx_api_url: String,
 }
 
 impl Settings {
@@ -73,6 +75,7 @@ impl Default for Settings {
             keep_days: None,
             keep_bytes: None,
             sending: super::sending::SendSettings::default(),
+            maintainx_api_url: crate::subscriptions::DEFAULT_BASE_URL.to_string(),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod signature;
 pub mod signing_choice;
 pub mod stats;
 pub mod status_bar;
+pub mod subscriptions;
 pub mod transfer;
 
 use crate::capture::CaptureId;
