@@ -204,4 +204,11 @@ fn diff_names_the_changes() {
     assert!(text.contains("-target: /bin?a=1\n+target: /json"), "{text}");
     assert!(text.contains("-X-Dup: 1"), "{text}");
     assert!(text.contains("+Content-Type: application/json"), "{text}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "different captures: exit 1, as diff(1)"
+    );
+    let same = hookscope(a.path(), &["diff", "2", "2"]);
+    assert_eq!(same.status.code(), Some(0), "{same:?}");
 }

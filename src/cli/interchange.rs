@@ -221,5 +221,11 @@ pub fn diff(dir: &Path, args: &DiffArgs) -> anyhow::Result<ExitCode> {
     if let Some(note) = &d.note {
         println!("note: {note}");
     }
-    Ok(ExitCode::SUCCESS)
+    // As diff(1): 0 when the two are the same, 1 when they differ.
+    let same = d.request_line.is_empty() && d.header_changes() == 0 && d.body_identical;
+    Ok(if same {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
