@@ -77,6 +77,13 @@ fn new_capture_appears_live_and_opens_its_detail() {
     sink.send(AppEvent::Ids(Vec::new().into()));
     harness.run();
     harness.get_by_label("No requests yet");
+    harness.get_by_label_contains("receiver is stopped");
+    // Once listening, the example request goes to the port in use.
+    sink.send(AppEvent::ReceiverStarted {
+        addr: "127.0.0.1:18790".parse().unwrap(),
+    });
+    harness.run();
+    harness.get_by_label_contains("http://127.0.0.1:18790/hooks");
 
     // A capture committed by the writer arrives.
     let c = capture();

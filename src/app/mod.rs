@@ -763,6 +763,10 @@ impl eframe::App for HookscopeApp {
             let header = ListHeader {
                 sort: self.settings.list_sort,
                 sorting: self.settings.list_sort != self.list.sort(),
+                receiver: match &self.receiver {
+                    ReceiverStatus::Listening(addr) => Some(*addr),
+                    _ => None,
+                },
             };
             let out = request_list_ui(ui, &self.list, header, self.selected, scroll, &mut intents);
             visible = out.visible;

@@ -58,6 +58,19 @@ pub struct ListHeader {
     pub sort: ListSort,
     /// The list is not in that order yet.
     pub sorting: bool,
+    /// Where the receiver listens, for the empty list's example (`None`: stopped).
+    pub receiver: Option<std::net::SocketAddr>,
+}
+
+/// The example request an empty list suggests, sent to where the receiver listens.
+pub fn example_curl(addr: std::net::SocketAddr) -> String {
+    // A wildcard bind is reached through loopback from this machine.
+    let host = if addr.ip().is_unspecified() {
+        std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
+    } else {
+        addr
+    };
+    format!("curl -X POST -d '{{\"hello\":\"world\"}}' http://{host}/hooks")
 }
 
 /// What the list reports back.
@@ -83,13 +96,12 @@ pub fn request_list_ui(
             ui.add_space(40.0);
             if model.loaded {
                 ui.heading("No requests yet");
-                ui.label("Point a webhook provider, a tunnel or curl at the receiver URL above.");
-                ui.label(
-                    egui::RichText::new(
-                        "curl -X POST -d '{\"hello\":\"world\"}' http://127.0.0.1:8787/hooks",
-                    )
-                    .monospace(),
-                );
+                if let Some(addr) = header.receiver {
+                    ui.label("Point a webhook provider, a tunnel or curl at the receiver URL above.");
+                    ui.label(egui::RichText::new(example_curl(addr)).monospace());
+                } else {
+                    ui.label("The receiver is stopped: start it in the status bar below the toolbar.");
+                }
             } else {
                 ui.spinner();
                 ui.label("Loading history…");
@@ -292,4 +304,18 @@ fn summary_cells(row: &mut egui_extras::TableRow<'_, '_>, s: &Summary) {
     row.col(|ui| {
         ui.label(human_size(s.body_len));
     });
+}
+
+#[cfg(test)]
+mod example_tests {
+    use super::example_curl;
+
+    #[test]
+    fn the_example_goes_to_the_port_in_use() {
+        assert_eq!(
+            example_curl("127.0.0.1:18788".parse().unwrap()),
+            r#"curl -X POST -d '{"hello":"world"}' http://127.0.0.1:18788/hooks"#
+        );
+        assert!(example_curl("0.0.0.0:9000".parse().unwrap()).ends_with("http://127.0.0.1:9000/hooks"));
+    }
 }
