@@ -156,3 +156,60 @@ fn version_one_database_migrates_and_keeps_captures() {
     assert_eq!(profiles, 0, "the profiles table exists after migrating");
     assert_eq!(store.reader().unwrap().count().unwrap(), 1, "captures are kept");
 }
+
+#[test]
+fn after_a_burst_the_wal_file_is_cut_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let writer = Writer::start(&store, Box::new(NoAnalysis)).unwrap();
+    let h = writer.handle();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let wal = dir.path().join("hookscope.db-wal");
+    let wal_len = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    // A burst of 96 MiB, faster than the checkpointer can keep up with.
+    let body = vec![b'x'; 32 * 1024];
+    rt.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..96 * 32 {
+            let mut c = capture(i);
+            c.body.clone_from(&body);
+            c.body_len = body.len() as u64;
+            let h = h.clone();
+            set.spawn(async move { h.insert(c).await });
+            if set.len() >= 64 {
+                set.join_next().await.unwrap().unwrap().unwrap();
+            }
+        }
+        while let Some(done) = set.join_next().await {
+            done.unwrap().unwrap();
+        }
+    });
+    let peak = wal_len();
+    assert!(
+        peak > writer::WAL_SIZE_LIMIT as u64,
+        "the burst did not outgrow the limit: {peak}"
+    );
+    // The load pauses: the checkpointer catches up, and the next commit starts the WAL over
+    // and cuts the file back.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut i = 100_000;
+    while wal_len() > writer::WAL_SIZE_LIMIT as u64 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the WAL file stayed at {} bytes after the burst",
+            wal_len()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        rt.block_on(h.insert(capture(i))).unwrap();
+        i += 1;
+    }
+    drop(rt);
+    writer.shutdown();
+    assert_eq!(
+        store.reader().unwrap().count().unwrap() as usize,
+        96 * 32 + (i - 100_000)
+    );
+}

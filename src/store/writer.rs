@@ -105,6 +105,10 @@ pub struct Writer {
     checkpointer: Option<Checkpointer>,
 }
 
+/// After a burst, once the checkpointer has caught up and the WAL starts over, its file is cut
+/// back to this size on the next commit (it would otherwise keep its largest size).
+pub const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
+
 /// How often the checkpointer folds the WAL back into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
@@ -143,6 +147,7 @@ impl Writer {
         let conn = store.connect_rw()?;
         // The checkpointer thread does this work instead of the committing thread.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         if let Some(pages) = std::env::var(MAX_PAGES_ENV)
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok())
