@@ -170,6 +170,22 @@ fn list_filter_returns_exactly_the_matching_captures() {
     assert_eq!(ids("status:2xx"), vec![1, 2, 3, 4, 5]);
     assert_eq!(ids("has:duplicate"), Vec::<u64>::new());
 
+    // The table names the verdict (with the detected scheme) and the event of each row.
+    let out = hookscope(dir.path(), &["list"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    let header = table.lines().next().unwrap();
+    assert!(
+        header.contains("SIGNATURE") && header.contains("EVENT"),
+        "{table}"
+    );
+    let row1 = table.lines().find(|l| l.trim_start().starts_with("1 ")).unwrap();
+    assert!(
+        row1.contains("task.completed") && row1.contains("/smtm/tasks"),
+        "{row1}"
+    );
+    let row4 = table.lines().find(|l| l.trim_start().starts_with("4 ")).unwrap();
+    assert!(row4.contains("unsigned") && row4.contains("/other"), "{row4}");
+
     let out = hookscope(dir.path(), &["list", "--filter", "verdict:sometimes"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown verdict"));

@@ -53,8 +53,8 @@ pub fn list(dir: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {
         text.push_str("no captures yet\n");
     } else {
         text.push_str(&format!(
-            "{:>7}  {:<27} {:<7} {:>6} {:>10}  {}\n",
-            "ID", "RECEIVED", "METHOD", "STATUS", "SIZE", "PATH"
+            "{:>7}  {:<27} {:<7} {:>6} {:>10}  {:<20} {:<24} {}\n",
+            "ID", "RECEIVED", "METHOD", "STATUS", "SIZE", "SIGNATURE", "EVENT", "PATH"
         ));
         for s in &summaries {
             text.push_str(&summary_line(s));
@@ -66,20 +66,39 @@ pub fn list(dir: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {
 
 fn summary_line(s: &Summary) -> String {
     let status = s.status.map_or_else(|| "-".to_string(), |c| c.to_string());
-    let mut flags = String::new();
-    if s.oversized {
-        flags.push_str("  [oversized]");
+    let mut flags: Vec<String> = [
+        (s.test, "test"),
+        (s.out_of_order, "out-of-order"),
+        (s.oversized, "oversized"),
+        (s.incomplete, "incomplete"),
+        (s.replayed, "replayed"),
+        (s.origin == crate::capture::Origin::Imported, "imported"),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, name)| format!("[{name}]"))
+    .collect();
+    if let Some(first) = s.duplicate_of {
+        flags.insert(0, format!("[duplicate of {first}]"));
     }
-    if s.origin == crate::capture::Origin::Imported {
-        flags.push_str("  [imported]");
-    }
+    let flags = if flags.is_empty() {
+        String::new()
+    } else {
+        format!("  {}", flags.join("  "))
+    };
+    let signature = match &s.scheme {
+        Some(scheme) => format!("{} {scheme}", s.verdict.as_str()),
+        None => s.verdict.as_str().to_string(),
+    };
     format!(
-        "{:>7}  {:<27} {:<7} {:>6} {:>10}  {}{flags}\n",
+        "{:>7}  {:<27} {:<7} {:>6} {:>10}  {:<20} {:<24} {}{flags}\n",
         s.id.0,
         format_rfc3339_us(s.received_at_us),
         s.method,
         status,
         s.body_len,
+        signature,
+        s.event.as_deref().unwrap_or("-"),
         s.target
     )
 }
