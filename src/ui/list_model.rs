@@ -134,7 +134,12 @@ impl ListModel {
             runs,
             upto,
         } = list;
-        let newer: Vec<CaptureId> = self.ids.iter().copied().filter(|id| *id > upto).collect();
+        let newer: Vec<CaptureId> = if self.sort.is_arrival() {
+            // Ascending: the newer ids are a tail, found without a scan of the whole list.
+            self.ids[self.ids.partition_point(|id| *id <= upto)..].to_vec()
+        } else {
+            self.ids.iter().copied().filter(|id| *id > upto).collect()
+        };
         self.requested.clear();
         self.loaded = true;
         self.anchor = 0;
