@@ -6,7 +6,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension as _, params_from_iter};
 
-use super::rows::{SUMMARY_COLUMNS, summary_from_row};
+use super::rows::{SUMMARY_COLUMNS, incomplete_sql, replayed_sql, summary_from_row};
 use super::{StoreError, search_index};
 use crate::capture::filter::{Cond, Filter, Flag, StatusMatch, wildcard_match};
 use crate::capture::{CaptureId, Summary, Verdict, decode_header_block};
@@ -80,20 +80,14 @@ fn cond_sql(cond: &Cond, negated: bool, indexed_upto: i64, params: &mut Vec<Valu
         }
         // Spelled as in the partial index `captures_flagged`, so SQLite can use it.
         Cond::Has(flag) => match flag {
-            Flag::Duplicate => "c.duplicate_of IS NOT NULL",
-            Flag::OutOfOrder => "c.out_of_order = 1",
-            Flag::Test => "c.test = 1",
-            Flag::Oversized => "c.oversized = 1",
-            Flag::Imported => "c.origin = 'imported'",
-            Flag::Replayed => {
-                "EXISTS (SELECT 1 FROM attempts a WHERE a.capture_id = c.id AND a.kind = 'replay')"
-            }
-            Flag::Incomplete => {
-                "(NOT c.oversized AND ((c.declared_len IS NOT NULL AND c.body_len < c.declared_len) \
-                 OR coalesce(instr(c.response, CAST('{\"error\":\"incomplete body' AS BLOB)), 0) > 0))"
-            }
-        }
-        .into(),
+            Flag::Duplicate => "c.duplicate_of IS NOT NULL".into(),
+            Flag::OutOfOrder => "c.out_of_order = 1".into(),
+            Flag::Test => "c.test = 1".into(),
+            Flag::Oversized => "c.oversized = 1".into(),
+            Flag::Imported => "c.origin = 'imported'".into(),
+            Flag::Replayed => replayed_sql("c"),
+            Flag::Incomplete => incomplete_sql("c"),
+        },
         Cond::Status(list) => {
             let mut alts = Vec::new();
             for s in list {
@@ -224,7 +218,7 @@ pub fn matching_in_range(
 
 /// Summaries of `ids` by primary-key lookups, in id order (sparse, filtered lists).
 pub fn summaries_by_id(conn: &Connection, ids: &[CaptureId]) -> Result<Vec<Summary>, StoreError> {
-    let sql = format!("SELECT {SUMMARY_COLUMNS} FROM captures WHERE id = ?1");
+    let sql = format!("SELECT {} FROM captures WHERE id = ?1", *SUMMARY_COLUMNS);
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut sorted: Vec<CaptureId> = ids.to_vec();
     sorted.sort_unstable();

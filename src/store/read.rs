@@ -64,7 +64,8 @@ impl Reader {
     /// The newest `limit` summaries, oldest first.
     pub fn latest(&self, limit: usize) -> Result<Vec<Summary>, StoreError> {
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM (SELECT * FROM captures ORDER BY id DESC LIMIT ?1) AS captures ORDER BY id"
+            "SELECT {} FROM (SELECT * FROM captures ORDER BY id DESC LIMIT ?1) AS captures ORDER BY id",
+            *SUMMARY_COLUMNS
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([limit as i64], summary_from_row)?;
@@ -96,7 +97,10 @@ impl Reader {
             return super::filter::summaries_by_id(&self.conn, ids);
         }
         let wanted: std::collections::HashSet<i64> = ids.iter().map(|id| id.0).collect();
-        let sql = format!("SELECT {SUMMARY_COLUMNS} FROM captures WHERE id BETWEEN ?1 AND ?2 ORDER BY id");
+        let sql = format!(
+            "SELECT {} FROM captures WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
+            *SUMMARY_COLUMNS
+        );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut out = Vec::with_capacity(ids.len());
         // Pages of the list are contiguous id runs, so one range scan fetches them.

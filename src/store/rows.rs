@@ -1,10 +1,12 @@
 //! Mapping between [`Capture`] and table rows.
 
+use std::sync::LazyLock;
+
 use rusqlite::{Connection, Row, params};
 
 use crate::capture::{
-    Analysis, Capture, CaptureId, Origin, ResponseSent, Summary, Verdict, decode_header_block,
-    encode_header_block,
+    Analysis, Capture, CaptureId, INCOMPLETE_BODY, Origin, ResponseSent, Summary, Verdict,
+    decode_header_block, encode_header_block,
 };
 
 pub(crate) const INSERT_SQL: &str = "INSERT INTO captures (
@@ -20,14 +22,30 @@ pub(crate) const CAPTURE_COLUMNS: &str = "id, received_at_us, method, path, quer
     verdict, reason, explanation, event, delivery_id, duplicate_of, out_of_order, test, resource_key,
     payload_ts_us";
 
-/// Columns of a summary, in the order [`summary_from_row`] reads them.
-/// Read from `captures` (the table, or a subquery named so). `replayed`: sent again by a replay;
-/// `incomplete`: the body was cut off or stalled (as [`Capture::incomplete`] tells).
-pub(crate) const SUMMARY_COLUMNS: &str = "id, received_at_us, method, path, query, status, body_len,
-    oversized, origin, scheme, verdict, event, duplicate_of, out_of_order, test,
-    EXISTS (SELECT 1 FROM attempts a WHERE a.capture_id = captures.id AND a.kind = 'replay'),
-    NOT oversized AND ((declared_len IS NOT NULL AND body_len < declared_len)
-        OR coalesce(instr(response, CAST('{\"error\":\"incomplete body' AS BLOB)), 0) > 0)";
+/// Columns of a summary, in the order [`summary_from_row`] reads them. Read from `captures` (the
+/// table, or a subquery named so).
+pub(crate) static SUMMARY_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "id, received_at_us, method, path, query, status, body_len, oversized, origin, scheme,
+        verdict, event, duplicate_of, out_of_order, test, {}, {}",
+        replayed_sql("captures"),
+        incomplete_sql("captures")
+    )
+});
+
+/// Whether the capture named `t` was sent again by a replay.
+pub(crate) fn replayed_sql(t: &str) -> String {
+    format!("EXISTS (SELECT 1 FROM attempts a WHERE a.capture_id = {t}.id AND a.kind = 'replay')")
+}
+
+/// Whether the body of the capture named `t` was cut off or stalled, as [`Capture::incomplete`]
+/// tells: shorter than declared, or answered with the incomplete-body error.
+pub(crate) fn incomplete_sql(t: &str) -> String {
+    format!(
+        "(NOT {t}.oversized AND (({t}.declared_len IS NOT NULL AND {t}.body_len < {t}.declared_len) \
+         OR coalesce(instr({t}.response, CAST('{{\"error\":\"{INCOMPLETE_BODY}' AS BLOB)), 0) > 0))"
+    )
+}
 
 pub(crate) fn insert(conn: &Connection, c: &Capture) -> rusqlite::Result<CaptureId> {
     let mut stmt = conn.prepare_cached(INSERT_SQL)?;
