@@ -16,13 +16,6 @@ use crate::signature::Secret;
 pub const DEFAULT_BASE_URL: &str = "https://api.getmaintainx.com";
 /// Where the CLI reads the API key by default.
 pub const API_KEY_ENV: &str = "MAINTAINX_API_KEY";
-/// Event names offered when creating a subscription (the MaintainX test-event templates).
-pub const KNOWN_EVENTS: [&str; 4] = [
-    "workorder.created",
-    "workorder.updated",
-    "workorder.status_changed",
-    "workorder.completed",
-];
 
 /// One webhook subscription.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -344,11 +344,7 @@ impl HookscopeApp {
             }
             AppEvent::Diffed { left, right, diff } => self.diff.set_result(left, right, *diff),
             AppEvent::SubscriptionsListed(result) => self.subscriptions_view.listed(result),
-            AppEvent::SubscriptionsChanged(result) => {
-                // The list follows (the background reads it again).
-                self.subscriptions_view.changed(result);
-                self.subscriptions_view.busy = true;
-            }
+            AppEvent::SubscriptionsChanged(result) => self.subscriptions_view.changed(result),
             AppEvent::Send(ev) => {
                 if let SendEvent::ReplayDone { capture, .. } = &*ev {
                     self.list.mark_replayed(*capture);

@@ -5,8 +5,9 @@
 use std::collections::BTreeSet;
 
 use super::palette;
+use crate::events;
 use crate::signature::Secret;
-use crate::subscriptions::{ApiConfig, KNOWN_EVENTS, Subscription, parse_events};
+use crate::subscriptions::{ApiConfig, Subscription, parse_events};
 
 /// What the window asks the app for.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,9 +82,9 @@ impl SubscriptionsView {
         }
     }
 
-    /// A create or delete finished; `Ok` says what happened.
+    /// A create or delete finished; `Ok` says what happened. Still busy: the background reads
+    /// the list again and [`Self::listed`] ends the wait.
     pub fn changed(&mut self, result: Result<String, String>) {
-        self.busy = false;
         match result {
             Ok(note) => {
                 self.note = Some(note);
@@ -182,7 +183,9 @@ pub fn subscriptions_ui(
     });
     ui.horizontal_wrapped(|ui| {
         ui.label("Events");
-        for e in KNOWN_EVENTS {
+        // The events of the MaintainX test-event templates.
+        let known = events::catalog().ok().and_then(|c| c.provider("maintainx"));
+        for e in known.iter().flat_map(|p| &p.events).map(|t| t.event.as_str()) {
             let mut on = view.new_events.contains(e);
             if ui.checkbox(&mut on, e).changed() {
                 if on {
