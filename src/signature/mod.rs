@@ -41,7 +41,10 @@ pub use common::js_reserialize;
 pub use detect::detect;
 pub use forensics::diagnose;
 pub use inputs::{SignInputs, inputs_from_headers};
-pub use profile::{Evaluation, Profile, VerdictKind, evaluate, profile_for_path, redact, validate_profile};
+pub use profile::{
+    Evaluation, Profile, UNSIGNED_EXPLANATION, VerdictKind, evaluate, profile_for_path, redact,
+    validate_profile,
+};
 pub use secret::Secret;
 
 /// A signature scheme: one of the built-in providers, or a user-defined HMAC recipe.

@@ -180,6 +180,9 @@ fn run_profile(profile: &Profile, profiles: &[Profile], parts: &RequestParts, no
 }
 
 /// The verdict on a request arriving at `path` (see the module documentation for the rules).
+/// Why a request without any known signature header is unsigned.
+pub const UNSIGNED_EXPLANATION: &str = "the request carries no signature header of a known scheme";
+
 pub fn evaluate(profiles: &[Profile], parts: &RequestParts, path: &str, now_unix: i64) -> Evaluation {
     if let Some(profile) = profile_for_path(profiles, path) {
         return run_profile(profile, profiles, parts, now_unix);
@@ -195,7 +198,7 @@ pub fn evaluate(profiles: &[Profile], parts: &RequestParts, path: &str, now_unix
             verdict: VerdictKind::Unsigned,
             scheme: None,
             reason: "unsigned".into(),
-            explanation: "the request carries no signature header of a known scheme".into(),
+            explanation: UNSIGNED_EXPLANATION.into(),
             profile: None,
             detail: None,
         };

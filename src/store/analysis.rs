@@ -166,7 +166,7 @@ fn reverify_chunk(
             a.scheme,
             a.verdict.as_str(),
             a.reason,
-            a.explanation,
+            super::rows::stored_explanation(a),
             c.id.0
         ])?;
         last = Some(c.id);

@@ -213,3 +213,47 @@ fn after_a_burst_the_wal_file_is_cut_back() {
         96 * 32 + (i - 100_000)
     );
 }
+
+#[test]
+fn the_unsigned_sentence_is_given_back_not_stored_per_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let writer = Writer::start(&store, Box::new(LiveAnalyzer::default())).unwrap();
+    let h = writer.handle();
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let mut signed = capture(1);
+    signed.headers = HeaderList::from_pairs([("X-Hub-Signature-256", "sha256=00")]);
+    let ids = rt
+        .block_on(h.insert_all(vec![capture(0), signed, capture(2)]))
+        .unwrap();
+    drop(rt);
+    writer.shutdown();
+
+    let conn = store.connect_ro().unwrap();
+    let stored = |id: CaptureId| -> String {
+        conn.query_row("SELECT explanation FROM captures WHERE id = ?1", [id.0], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    assert_eq!(
+        stored(ids[0]),
+        "",
+        "the common sentence is not written into the row"
+    );
+    assert_ne!(stored(ids[1]), "", "any other explanation is kept as it is");
+    let reader = store.reader().unwrap();
+    let plain = reader.get(ids[0]).unwrap().unwrap();
+    assert_eq!(plain.analysis.verdict, crate::capture::Verdict::Unsigned);
+    assert_eq!(plain.analysis.explanation, crate::signature::UNSIGNED_EXPLANATION);
+    let other = reader.get(ids[1]).unwrap().unwrap();
+    assert_eq!(other.analysis.explanation, stored(ids[1]));
+    // A capture that was never analysed (no reason) reads back exactly as it was written.
+    let raw = capture(3);
+    let writer = Writer::start(&store, Box::new(NoAnalysis)).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let id = rt.block_on(writer.handle().insert(raw.clone())).unwrap();
+    drop(rt);
+    writer.shutdown();
+    assert_eq!(reader.get(id).unwrap().unwrap().analysis, raw.analysis);
+}
