@@ -300,9 +300,8 @@ fn parse_term(raw: &RawTerm) -> Result<Term, FilterError> {
             Cond::Verdict(verdicts)
         }
         "has" | "is" => Cond::Has(Flag::parse(value).ok_or_else(|| {
-            err(format!(
-                "unknown flag `{value}` (duplicate, out-of-order, test, oversized, imported)"
-            ))
+            let known: Vec<&str> = Flag::ALL.iter().map(|f| f.as_str()).collect();
+            err(format!("unknown flag `{value}` ({})", known.join(", ")))
         })?),
         "status" => {
             let mut out = Vec::new();

@@ -167,3 +167,41 @@ proptest! {
         let _ = wildcard_match(&p, &t);
     }
 }
+
+#[test]
+fn an_unknown_flag_names_every_flag() {
+    let e = Filter::parse("has:nothing").unwrap_err().to_string();
+    for f in Flag::ALL {
+        assert!(e.contains(f.as_str()), "{e} does not name {}", f.as_str());
+    }
+}
+
+#[test]
+fn a_summary_has_exactly_the_flags_it_carries() {
+    use crate::capture::{CaptureId, Origin, Summary};
+    let plain = Summary::of(&crate::capture::Capture::default());
+    assert_eq!(plain.flags().count(), 0);
+    let mut s = plain.clone();
+    s.duplicate_of = Some(CaptureId(3));
+    s.out_of_order = true;
+    s.test = true;
+    s.oversized = true;
+    s.origin = Origin::Imported;
+    s.replayed = true;
+    s.incomplete = true;
+    assert_eq!(s.flags().collect::<Vec<_>>(), Flag::ALL.to_vec());
+    for f in Flag::ALL {
+        let one: Vec<Flag> = Flag::ALL.into_iter().filter(|g| *g == f).collect();
+        let mut only = plain.clone();
+        match f {
+            Flag::Duplicate => only.duplicate_of = Some(CaptureId(1)),
+            Flag::OutOfOrder => only.out_of_order = true,
+            Flag::Test => only.test = true,
+            Flag::Oversized => only.oversized = true,
+            Flag::Imported => only.origin = Origin::Imported,
+            Flag::Replayed => only.replayed = true,
+            Flag::Incomplete => only.incomplete = true,
+        }
+        assert_eq!(only.flags().collect::<Vec<_>>(), one, "{}", f.as_str());
+    }
+}

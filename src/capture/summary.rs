@@ -1,5 +1,6 @@
 //! The small per-row record the request list shows: no headers, no body.
 
+use super::filter::Flag;
 use super::{Capture, CaptureId, Origin, Verdict};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +27,24 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Whether the capture carries `flag` (what `has:` filters and the list's flags show).
+    pub fn has(&self, flag: Flag) -> bool {
+        match flag {
+            Flag::Duplicate => self.duplicate_of.is_some(),
+            Flag::OutOfOrder => self.out_of_order,
+            Flag::Test => self.test,
+            Flag::Oversized => self.oversized,
+            Flag::Imported => self.origin == Origin::Imported,
+            Flag::Replayed => self.replayed,
+            Flag::Incomplete => self.incomplete,
+        }
+    }
+
+    /// The flags the capture carries, in [`Flag::ALL`] order.
+    pub fn flags(&self) -> impl Iterator<Item = Flag> + '_ {
+        Flag::ALL.into_iter().filter(|f| self.has(*f))
+    }
+
     pub fn of(c: &Capture) -> Self {
         Summary {
             id: c.id,

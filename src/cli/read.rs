@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::{CliError, ListArgs, ShowArgs};
+use crate::capture::filter::Flag;
 use crate::capture::{Capture, CaptureJson, Summary, format_rfc3339_us};
 use crate::store::{Reader, Stats, Store};
 
@@ -66,21 +67,13 @@ pub fn list(dir: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {
 
 fn summary_line(s: &Summary) -> String {
     let status = s.status.map_or_else(|| "-".to_string(), |c| c.to_string());
-    let mut flags: Vec<String> = [
-        (s.test, "test"),
-        (s.out_of_order, "out-of-order"),
-        (s.oversized, "oversized"),
-        (s.incomplete, "incomplete"),
-        (s.replayed, "replayed"),
-        (s.origin == crate::capture::Origin::Imported, "imported"),
-    ]
-    .iter()
-    .filter(|(on, _)| *on)
-    .map(|(_, name)| format!("[{name}]"))
-    .collect();
-    if let Some(first) = s.duplicate_of {
-        flags.insert(0, format!("[duplicate of {first}]"));
-    }
+    let flags: Vec<String> = s
+        .flags()
+        .map(|f| match (f, s.duplicate_of) {
+            (Flag::Duplicate, Some(first)) => format!("[duplicate of {first}]"),
+            _ => format!("[{}]", f.as_str()),
+        })
+        .collect();
     let flags = if flags.is_empty() {
         String::new()
     } else {

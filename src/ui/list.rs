@@ -9,8 +9,9 @@ use super::list_model::ListModel;
 use super::signature::verdict_badge;
 use super::{Intent, palette, short_time};
 use crate::body::human_size;
+use crate::capture::filter::Flag;
 use crate::capture::sort::{ListSort, SortKey};
-use crate::capture::{CaptureId, Origin, Summary};
+use crate::capture::{CaptureId, Summary};
 
 /// Arrows after the title of the column the list is sorted by (in egui's default fonts).
 pub const SORT_ASCENDING: &str = "⏶";
@@ -242,56 +243,31 @@ fn summary_cells(row: &mut egui_extras::TableRow<'_, '_>, s: &Summary) {
             ui.label(egui::RichText::new(text).small().color(color))
                 .on_hover_text(hover);
         };
-        if s.test {
-            flag(ui, "test", palette::TEST, "the payload carries \"test\": true");
-        }
-        if let Some(first) = s.duplicate_of {
-            flag(
-                ui,
-                "duplicate",
-                palette::WARN,
-                &format!("same delivery id as #{first}"),
-            );
-        }
-        if s.out_of_order {
-            flag(
-                ui,
-                "out-of-order",
-                palette::WARN,
-                "an event for the same resource with a later timestamp arrived first",
-            );
-        }
-        if s.oversized {
-            flag(
-                ui,
-                "oversized",
-                palette::WARN,
-                "larger than the body cap: answered 413, first bytes kept",
-            );
-        }
-        if s.incomplete {
-            flag(
-                ui,
-                "incomplete",
-                palette::WARN,
-                "the body was cut off or stalled: what arrived is kept",
-            );
-        }
-        if s.replayed {
-            flag(
-                ui,
-                "replayed",
-                ui.visuals().weak_text_color(),
-                "sent again: Replay… lists the attempts",
-            );
-        }
-        if s.origin == Origin::Imported {
-            flag(
-                ui,
-                "imported",
-                ui.visuals().weak_text_color(),
-                "imported from a file",
-            );
+        for f in s.flags() {
+            let weak = ui.visuals().weak_text_color();
+            let (color, hover) = match f {
+                Flag::Test => (palette::TEST, "the payload carries \"test\": true".to_string()),
+                Flag::Duplicate => (
+                    palette::WARN,
+                    s.duplicate_of
+                        .map_or_else(String::new, |first| format!("same delivery id as #{first}")),
+                ),
+                Flag::OutOfOrder => (
+                    palette::WARN,
+                    "an event for the same resource with a later timestamp arrived first".into(),
+                ),
+                Flag::Oversized => (
+                    palette::WARN,
+                    "larger than the body cap: answered 413, first bytes kept".into(),
+                ),
+                Flag::Incomplete => (
+                    palette::WARN,
+                    "the body was cut off or stalled: what arrived is kept".into(),
+                ),
+                Flag::Replayed => (weak, "sent again: Replay… lists the attempts".into()),
+                Flag::Imported => (weak, "imported from a file".into()),
+            };
+            flag(ui, f.as_str(), color, &hover);
         }
     });
     row.col(|ui| {
