@@ -8,6 +8,7 @@ mod diff;
 pub mod filter;
 mod headers;
 mod json;
+pub mod path_glob;
 pub mod sort;
 mod summary;
 

@@ -25,11 +25,11 @@ use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 
-use globset::{Glob, GlobMatcher};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
+use crate::capture::path_glob::{PathGlob, quote_clipped};
 use crate::capture::{HeaderList, ResponseSent};
 
 /// Longest delay a rule may ask for: 5 minutes (providers give up after 30 s or so).
@@ -204,7 +204,6 @@ pub struct Rules {
 #[derive(Debug)]
 struct Compiled {
     config: RuleConfig,
-    matcher: GlobMatcher,
     /// Failures still to send.
     remaining: AtomicU32,
 }
@@ -217,7 +216,6 @@ impl Rules {
                 .rule
                 .iter()
                 .map(|config| Compiled {
-                    matcher: config.path.glob.compile_matcher(),
                     remaining: AtomicU32::new(config.fail_next),
                     config: config.clone(),
                 })
@@ -235,10 +233,9 @@ impl Rules {
 
     /// The answer for a request, counting down a failure when one is due. `None` → default.
     pub fn respond(&self, method: &str, path: &str) -> Option<ResponseSent> {
-        let rule = self
-            .rules
-            .iter()
-            .find(|r| r.config.enabled && r.config.matches_method(method) && r.matcher.is_match(path))?;
+        let rule = self.rules.iter().find(|r| {
+            r.config.enabled && r.config.matches_method(method) && r.config.path.glob.is_match(path)
+        })?;
         let failing = rule
             .remaining
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
@@ -295,16 +292,19 @@ impl LiveRules {
 #[derive(Clone)]
 pub struct PathPattern {
     text: String,
-    glob: Glob,
+    glob: PathGlob,
 }
 
 impl PathPattern {
     pub fn new(text: &str) -> Result<Self, String> {
         let text = text.trim();
         if !(text.starts_with('/') || text.starts_with('*')) {
-            return Err(format!("path pattern `{text}` must start with `/` (or `*`)"));
+            return Err(format!(
+                "path pattern {} must start with `/` (or `*`)",
+                quote_clipped(text)
+            ));
         }
-        let glob = Glob::new(text).map_err(|e| format!("path pattern `{text}`: {}", e.kind()))?;
+        let glob = PathGlob::new(text)?;
         Ok(PathPattern {
             text: text.to_string(),
             glob,

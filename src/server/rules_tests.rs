@@ -110,8 +110,19 @@ fn errors_name_the_line() {
         ),
         ("[[rule]]\npath = \"/a\n", 2, ""),
     ];
+    let nested = format!(
+        "[[rule]]\n\npath = \"/{}x{}\"\n",
+        "{a,".repeat(250),
+        "}".repeat(250)
+    );
+    let long = format!("[[rule]]\npath = \"/{}\"\n", "*".repeat(100_000));
+    let cases = cases.into_iter().chain([
+        (nested.as_str(), 3, "too complex"),
+        (long.as_str(), 2, "at most 1024"),
+    ]);
     for (text, line, needle) in cases {
         let err = RuleSet::from_toml(text).unwrap_err();
+        assert!(err.message.len() < 300, "the message stays short: {err}");
         assert_eq!(err.line, line, "{text:?}: {err}");
         assert!(err.message.contains(needle), "{text:?}: {err}");
     }

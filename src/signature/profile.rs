@@ -48,12 +48,7 @@ pub fn validate_profile(p: &Profile) -> Result<(), String> {
     if p.path_pattern.trim().is_empty() {
         return Err("the profile needs a path pattern (`*` for every path)".into());
     }
-    if let Err(e) = globset::Glob::new(&p.path_pattern) {
-        return Err(format!(
-            "the path pattern {:?} is not a valid glob: {e}",
-            p.path_pattern
-        ));
-    }
+    crate::capture::path_glob::PathGlob::new(&p.path_pattern)?;
     if p.secret.is_empty() {
         return Err("the profile needs a secret".into());
     }
@@ -76,19 +71,15 @@ fn specificity(pattern: &str) -> usize {
         .count()
 }
 
-fn matches(pattern: &str, path: &str) -> bool {
-    match globset::Glob::new(pattern) {
-        Ok(glob) => glob.compile_matcher().is_match(path),
-        Err(_) => pattern == path,
-    }
-}
-
 /// The profile for a request path: the most specific matching glob (most literal characters);
 /// on a tie, the first in the list.
 pub fn profile_for_path<'a>(profiles: &'a [Profile], path: &str) -> Option<&'a Profile> {
     let path = path.split('?').next().unwrap_or(path);
     let mut best: Option<&Profile> = None;
-    for p in profiles.iter().filter(|p| matches(&p.path_pattern, path)) {
+    for p in profiles
+        .iter()
+        .filter(|p| crate::capture::path_glob::matches(&p.path_pattern, path))
+    {
         if best.is_none_or(|b| specificity(&p.path_pattern) > specificity(&b.path_pattern)) {
             best = Some(p);
         }
