@@ -379,3 +379,46 @@ fn binding_beyond_loopback_is_warned_about_before_anything_listens() {
     assert_eq!(exchange(&mut s, &post("/x", "", b"1")).unwrap().status, 200);
     drop(l);
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly_for_every_printing_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("req.http");
+    std::fs::write(
+        &raw,
+        "POST /hooks/a?x=1 HTTP/1.1\r\nHost: example\r\nContent-Type: application/json\r\n\r\n{\"a\":1}",
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let out = hookscope(dir.path(), &["import", raw.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let commands: &[&[&str]] = &[
+        &["list"],
+        &["show", "1"],
+        &["curl", "1"],
+        &["diff", "1", "2"],
+        &["export", "--format", "ndjson", "-o", "-"],
+        &["stats"],
+        &["events"],
+        &["profile", "list"],
+        &["sign", "--scheme", "github", "--secret", "s", "--capture", "1"],
+        &["verify", "--scheme", "github", "--secret", "s", "--capture", "1"],
+    ];
+    for args in commands {
+        // The read end is closed before the command starts: its first write fails.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(bin())
+            .args(*args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "`{}` panicked: {err}", args.join(" "));
+        assert_ne!(out.status.code(), Some(101), "`{}`: {err}", args.join(" "));
+    }
+}

@@ -169,7 +169,7 @@ pub fn import_command(dir: &Path, args: &ImportArgs) -> anyhow::Result<ExitCode>
     for id in &ids {
         out.push_str(&format!("{id}\n"));
     }
-    print!("{out}");
+    outp!("{out}");
     eprintln!("hookscope: imported {} captures", ids.len());
     Ok(ExitCode::SUCCESS)
 }
@@ -208,7 +208,7 @@ pub fn curl(dir: &Path, args: &CurlArgs) -> anyhow::Result<ExitCode> {
             path.display()
         );
     }
-    println!("{command}");
+    outln!("{command}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -216,10 +216,10 @@ pub fn diff(dir: &Path, args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let reader = reader(dir)?;
     let (l, r) = (get(&reader, args.left)?, get(&reader, args.right)?);
     let d = diff_captures(&l, &r);
-    println!("--- capture {}\n+++ capture {}", l.id, r.id);
-    print!("{}", d.unified());
+    outln!("--- capture {}\n+++ capture {}", l.id, r.id);
+    outp!("{}", d.unified());
     if let Some(note) = &d.note {
-        println!("note: {note}");
+        outln!("note: {note}");
     }
     // As diff(1): 0 when the two are the same, 1 when they differ.
     let same = d.request_line.is_empty() && d.header_changes() == 0 && d.body_identical;

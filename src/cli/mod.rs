@@ -1,5 +1,20 @@
 //! Command-line interface: clap definitions and the headless subcommands.
 
+/// `println!` for command output: a closed pipe (`| head`) ends output quietly instead of
+/// panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::out(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` for command output (see [`outln`]).
+macro_rules! outp {
+    ($($arg:tt)*) => {
+        $crate::cli::out(&format!($($arg)*))
+    };
+}
+
 mod filter;
 mod forward;
 pub mod interchange;
@@ -170,6 +185,14 @@ impl CliError {
 }
 
 /// The data dir: `--data-dir` / `HOOKSCOPE_DATA_DIR`, else the platform data dir.
+/// Write to stdout; a closed pipe (`| head`) ends output quietly.
+pub(crate) fn out(text: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
 pub fn data_dir(flag: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
     if let Some(dir) = flag {
         return Ok(dir.clone());

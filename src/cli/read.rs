@@ -1,10 +1,9 @@
 //! `list`, `show`, `stats`, `clear`.
 
-use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::{CliError, ListArgs, ShowArgs};
+use super::{CliError, ListArgs, ShowArgs, out};
 use crate::capture::filter::Flag;
 use crate::capture::{Capture, CaptureJson, Summary, format_rfc3339_us};
 use crate::store::{Reader, Stats, Store};
@@ -17,13 +16,6 @@ fn open_reader(dir: &Path) -> anyhow::Result<Option<Reader>> {
         Some(store) => Some(store.reader()?),
         None => None,
     })
-}
-
-/// Write to stdout; a closed pipe (`| head`) ends output quietly.
-fn out(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
 }
 
 pub fn list(dir: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {

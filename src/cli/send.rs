@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::CliError;
 use super::replay::{parse_scheme, signing_from_args};
+use super::{CliError, out};
 use crate::engine::Engine;
 use crate::events;
 use crate::send::{
@@ -98,12 +98,6 @@ pub struct EventsArgs {
     /// One JSON object per template.
     #[arg(long)]
     pub json: bool,
-}
-
-fn out(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
 }
 
 pub fn events(args: &EventsArgs) -> anyhow::Result<ExitCode> {

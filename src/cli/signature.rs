@@ -368,9 +368,9 @@ pub fn verify(dir: &Path, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
             header: v.header_used.as_deref(),
             skew_secs: v.skew_secs,
         };
-        println!("{}", serde_json::to_string(&json)?);
+        outln!("{}", serde_json::to_string(&json)?);
     } else {
-        print!("{}", describe_verification(&v));
+        outp!("{}", describe_verification(&v));
     }
     Ok(if v.valid {
         ExitCode::SUCCESS
@@ -432,10 +432,10 @@ pub fn sign_command(dir: &Path, args: &SignArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|(n, v)| (n.clone(), serde_json::Value::String(v.clone())))
             .collect();
-        println!("{}", serde_json::Value::Object(map));
+        outln!("{}", serde_json::Value::Object(map));
     } else {
         for (n, v) in &signed.headers {
-            println!("{n}: {v}");
+            outln!("{n}: {v}");
         }
     }
     if let Some(new_url) = &signed.url {
@@ -516,12 +516,12 @@ pub fn profile(dir: &Path, command: &ProfileCommand) -> anyhow::Result<ExitCode>
                         secret: redact(&p.secret),
                         tolerance_secs: p.tolerance_secs,
                     };
-                    println!("{}", serde_json::to_string(&row)?);
+                    outln!("{}", serde_json::to_string(&row)?);
                 } else {
                     let tol = p
                         .tolerance_secs
                         .map_or_else(String::new, |t| format!("  tolerance {t} s"));
-                    println!(
+                    outln!(
                         "{:<20} {:<18} {:<24} {}{tol}",
                         p.name,
                         p.scheme.name(),
@@ -531,7 +531,7 @@ pub fn profile(dir: &Path, command: &ProfileCommand) -> anyhow::Result<ExitCode>
                 }
             }
             if profiles.is_empty() && !json {
-                println!("no profiles (add one with `hookscope profile add NAME --scheme S --path GLOB`)");
+                outln!("no profiles (add one with `hookscope profile add NAME --scheme S --path GLOB`)");
             }
         }
         ProfileCommand::Remove { name } => {

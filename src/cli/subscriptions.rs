@@ -79,13 +79,13 @@ pub fn run(command: &SubscriptionsCommand) -> anyhow::Result<ExitCode> {
             let cfg = config(api)?;
             let subs = rt.block_on(list(&cfg))?;
             if *json {
-                println!("{}", serde_json::to_string(&subs)?);
+                outln!("{}", serde_json::to_string(&subs)?);
             } else if subs.is_empty() {
-                println!("no webhooks");
+                outln!("no webhooks");
             } else {
-                println!("{:<12} {:<48} EVENTS", "ID", "URL");
+                outln!("{:<12} {:<48} EVENTS", "ID", "URL");
                 for s in &subs {
-                    println!("{}", line(s));
+                    outln!("{}", line(s));
                 }
             }
         }
@@ -103,9 +103,9 @@ pub fn run(command: &SubscriptionsCommand) -> anyhow::Result<ExitCode> {
                 .collect();
             let created = rt.block_on(create(&cfg, url, &events))?;
             if *json {
-                println!("{}", serde_json::to_string(&created)?);
+                outln!("{}", serde_json::to_string(&created)?);
             } else {
-                println!("{}", created.id);
+                outln!("{}", created.id);
             }
         }
         SubscriptionsCommand::Delete { api, id } => {
