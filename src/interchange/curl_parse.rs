@@ -43,7 +43,7 @@ pub fn parse_curl(cmd: &str) -> Result<Capture, ImportError> {
     if !(program == "curl" || program.ends_with("/curl") || program.eq_ignore_ascii_case("curl.exe")) {
         return Err(err(
             first.line,
-            format!("expected a curl command, found {program:?}"),
+            format!("expected a curl command, found {}", super::clip(program)),
         ));
     }
     let mut req = Request {
@@ -60,7 +60,8 @@ pub fn parse_curl(cmd: &str) -> Result<Capture, ImportError> {
         } else if let Some(long) = word.bytes.strip_prefix(b"--") {
             let name = String::from_utf8_lossy(long).into_owned();
             let flag = format!("--{name}");
-            let opt = long_option(&name).ok_or_else(|| err(line, format!("unknown option {flag}")))?;
+            let opt = long_option(&name)
+                .ok_or_else(|| err(line, format!("unknown option {}", super::cut(&flag))))?;
             let value = if opt.takes_value() {
                 Some(next_value(&mut words, &flag, line)?)
             } else {
@@ -74,7 +75,10 @@ pub fn parse_curl(cmd: &str) -> Result<Capture, ImportError> {
                 let flag = format!("-{}", char::from(letter));
                 let Some(opt) = short_option(letter).filter(|_| letter.is_ascii()) else {
                     let shown = String::from_utf8_lossy(&word.bytes);
-                    return Err(err(line, format!("unknown option {flag} (in {shown:?})")));
+                    return Err(err(
+                        line,
+                        format!("unknown option {} (in {})", super::cut(&flag), super::clip(shown)),
+                    ));
                 };
                 if opt.takes_value() {
                     let rest = &cluster[k + 1..];
@@ -137,7 +141,11 @@ impl Request {
         if let Some((first, _)) = &self.url {
             return Err(err(
                 line,
-                format!("a second URL {url:?} after {first:?}: import one request at a time"),
+                format!(
+                    "a second URL {} after {}: import one request at a time",
+                    super::clip(url),
+                    super::clip(first)
+                ),
             ));
         }
         self.url = Some((url, line));
@@ -210,7 +218,10 @@ impl Request {
             Opt::Request => {
                 if !is_token(&v) {
                     let shown = String::from_utf8_lossy(&v);
-                    return Err(err(line, format!("{flag} {shown:?} is not an HTTP method")));
+                    return Err(err(
+                        line,
+                        format!("{} {} is not an HTTP method", flag, super::clip(shown)),
+                    ));
                 }
                 self.method = Some(text(v, "the method", line)?);
             }
@@ -276,7 +287,11 @@ impl Request {
                     let name = String::from_utf8_lossy(&v);
                     return Err(err(
                         line,
-                        format!("{flag} {name:?} reads cookies from a file, which is not part of the paste"),
+                        format!(
+                            "{} {} reads cookies from a file, which is not part of the paste",
+                            flag,
+                            super::clip(name)
+                        ),
                     ));
                 }
                 let mut cookie = match self.derived.iter().find(|h| h.is("Cookie")) {
@@ -312,12 +327,19 @@ impl Request {
             let shown = String::from_utf8_lossy(v);
             return Err(err(
                 line,
-                format!("{flag} {shown:?} is not a header (expected \"Name: value\")"),
+                format!(
+                    "{} {} is not a header (expected \"Name: value\")",
+                    flag,
+                    super::clip(shown)
+                ),
             ));
         };
         if !is_token(name) {
             let shown = String::from_utf8_lossy(name);
-            return Err(err(line, format!("{flag}: {shown:?} is not a valid header name")));
+            return Err(err(
+                line,
+                format!("{}: {} is not a valid header name", flag, super::clip(shown)),
+            ));
         }
         self.custom
             .push((String::from_utf8_lossy(name).into_owned(), value));
@@ -330,7 +352,7 @@ impl Request {
         };
         let parts = split_url(&url);
         if parts.authority.is_empty() {
-            return Err(err(url_line, format!("the URL {url:?} has no host")));
+            return Err(err(url_line, format!("the URL {} has no host", super::clip(url))));
         }
         let mut query = parts.query.map(str::as_bytes).map(<[u8]>::to_vec);
         let mut body = self.data.clone().unwrap_or_default();

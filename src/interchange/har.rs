@@ -290,7 +290,7 @@ fn read_entry(entry: &Obj<'_>) -> Result<Capture, ImportError> {
     if !super::is_token(method.as_bytes()) {
         return Err(err(
             req.path_of("method"),
-            format!("{method:?} is not an HTTP method"),
+            format!("{} is not an HTTP method", super::clip(method)),
         ));
     }
     let url = req.req_str("url")?;
@@ -317,7 +317,7 @@ fn read_entry(entry: &Obj<'_>) -> Result<Capture, ImportError> {
         c.received_at_us = parse_rfc3339_us(time).ok_or_else(|| {
             err(
                 entry.path_of("startedDateTime"),
-                format!("{time:?} is not an RFC 3339 time"),
+                format!("{} is not an RFC 3339 time", super::clip(time)),
             )
         })?;
     }
@@ -359,7 +359,7 @@ fn read_headers(obj: &Obj<'_>, key: &str) -> Result<HeaderList, ImportError> {
         if !super::is_token(name.as_bytes()) {
             return Err(err(
                 h.path_of("name"),
-                format!("{name:?} is not a valid header name"),
+                format!("{} is not a valid header name", super::clip(name)),
             ));
         }
         headers.push(name, value);

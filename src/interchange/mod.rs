@@ -243,6 +243,22 @@ pub(crate) fn trim_blanks(b: &[u8]) -> &[u8] {
     &b[start..end]
 }
 
+/// A piece of the input quoted for an error message, cut short when long (an error line never
+/// echoes megabytes of bad input back).
+pub(crate) fn clip(text: impl AsRef<str>) -> String {
+    crate::capture::path_glob::quote_clipped(text.as_ref())
+}
+
+/// [`clip`] without the quotes.
+pub(crate) fn cut(text: &str) -> String {
+    const SHOWN: usize = 60;
+    if text.chars().count() <= SHOWN {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(SHOWN).collect();
+    format!("{head}…")
+}
+
 pub(crate) fn strip_bom(b: &[u8]) -> &[u8] {
     b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)
 }

@@ -33,13 +33,52 @@ pub fn read_ndjson(input: &[u8]) -> Result<Vec<Capture>, ImportError> {
             line: line_no,
             message,
         };
-        let item: CaptureJson = serde_json::from_slice(raw_line).map_err(|e| err(describe(&e)))?;
+        let mut de = serde_json::Deserializer::from_slice(raw_line);
+        let item: CaptureJson = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let message = describe(e.inner());
+            err(if path == "." || message.starts_with("invalid JSON") {
+                message
+            } else {
+                format!("{path}: {message}")
+            })
+        })?;
+        de.end().map_err(|e| err(describe(&e)))?;
         let mut c = item.to_capture().map_err(|e| err(e.to_string()))?;
+        check_names(&c).map_err(err)?;
         c.id = CaptureId(0);
         c.origin = Origin::Imported;
         captures.push(c);
     }
     Ok(captures)
+}
+
+/// What a live capture can never hold, refused here as the HAR reader refuses it (an export of
+/// the imported capture must read back): a method or header name that is not an HTTP token.
+/// Pseudo-header names (`:authority`) are allowed.
+fn check_names(c: &Capture) -> Result<(), String> {
+    if !super::is_token(c.method.as_bytes()) {
+        return Err(format!(
+            "method: {} is not an HTTP method",
+            super::clip(&c.method)
+        ));
+    }
+    let request = c.headers.iter().map(|h| ("headers", h));
+    let response = c
+        .response
+        .iter()
+        .flat_map(|r| r.headers.iter().map(|h| ("response.headers", h)));
+    for (i, (field, h)) in request.chain(response).enumerate() {
+        let name = h.name.strip_prefix(':').unwrap_or(&h.name);
+        if !super::is_token(name.as_bytes()) {
+            return Err(format!(
+                "{field}: {} (header {}) is not a valid header name",
+                super::clip(&h.name),
+                i + 1
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `invalid JSON at column 17: expected ...` for syntax errors, the bare message for a field that
@@ -126,9 +165,55 @@ mod tests {
         let bad_type = good.replace("\"method\":\"POST\"", "\"method\":7");
         let e = read_ndjson(bad_type.as_bytes()).unwrap_err().to_string();
         assert!(
-            e.starts_with("NDJSON line 1: invalid type: integer `7`, expected a string"),
+            e.starts_with("NDJSON line 1: method: invalid type: integer `7`, expected a string"),
             "{e}"
         );
+
+        let bad_header = good.replace("[\"B\",\"1\"]", "\"A\"");
+        let e = read_ndjson(bad_header.as_bytes()).unwrap_err().to_string();
+        assert!(e.starts_with("NDJSON line 1: headers[0]: invalid type"), "{e}");
+    }
+
+    #[test]
+    fn what_a_live_capture_cannot_hold_is_refused_so_exports_read_back() {
+        let good = serde_json::to_string(&CaptureJson::from_capture(&sample(1))).unwrap();
+        let cases = [
+            (
+                good.replace("\"method\":\"POST\"", "\"method\":\"::::\""),
+                "method: \"::::\" is not an HTTP method",
+            ),
+            (
+                good.replace("[\"B\",\"1\"]", "[\"\\u0000\",\"1\"]"),
+                "is not a valid header name",
+            ),
+            (
+                good.replace("[\"a\",\"2\"]", "[\"c{{{\",\"2\"]"),
+                "headers: \"c{{{\" (header 2)",
+            ),
+            (
+                good.replace(
+                    "\"method\":\"POST\"",
+                    &format!("\"method\":\"{}\"", "::".repeat(500_000)),
+                ),
+                "(1000000 characters) is not an HTTP method",
+            ),
+        ];
+        for (line, needle) in cases {
+            let e = read_ndjson(line.as_bytes()).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e}");
+            assert!(e.len() < 200, "{e}");
+        }
+        let pseudo = good.replace("[\"a\",\"2\"]", "[\":authority\",\"example\"]");
+        assert_eq!(
+            read_ndjson(pseudo.as_bytes()).unwrap()[0]
+                .headers
+                .get(":authority"),
+            Some("example")
+        );
+        // What is accepted goes out as HAR and reads back.
+        let back = read_ndjson(good.as_bytes()).unwrap();
+        let har = super::super::har::export_har(&back);
+        assert_eq!(super::super::har::read_har(har.as_bytes()).unwrap().len(), 1);
     }
 
     #[test]

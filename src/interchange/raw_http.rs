@@ -105,7 +105,7 @@ fn parse_request_line(line: &[u8]) -> Result<RequestLine, String> {
         std::str::from_utf8(line).map_err(|_| format!("{expected}, found bytes that are not UTF-8"))?;
     let parts: Vec<&str> = text.split_ascii_whitespace().collect();
     let [method, target, version] = parts[..] else {
-        return Err(format!("{expected}, found {text:?}"));
+        return Err(format!("{}, found {}", expected, super::clip(text)));
     };
     let version_ok = version.strip_prefix("HTTP/").is_some_and(|v| {
         let (major, minor) = v.split_once('.').unwrap_or((v, "0"));
@@ -115,11 +115,13 @@ fn parse_request_line(line: &[u8]) -> Result<RequestLine, String> {
     });
     if !version_ok {
         return Err(format!(
-            "{expected}, found {text:?} (the version should be like HTTP/1.1)"
+            "{}, found {} (the version should be like HTTP/1.1)",
+            expected,
+            super::clip(text)
         ));
     }
     if !is_token(method.as_bytes()) {
-        return Err(format!("{method:?} is not an HTTP method"));
+        return Err(format!("{} is not an HTTP method", super::clip(method)));
     }
     let (path, query, host) = if target.starts_with('/') {
         let (path, query) = split_target(target);
@@ -198,12 +200,15 @@ impl<'a> Parser<'a> {
                 let shown = String::from_utf8_lossy(line);
                 return Err(self.err(
                     at,
-                    format!("expected a header line \"Name: value\", found {shown:?}"),
+                    format!(
+                        "expected a header line \"Name: value\", found {}",
+                        super::clip(shown)
+                    ),
                 ));
             };
             if !is_token(name) {
                 let shown = String::from_utf8_lossy(name);
-                return Err(self.err(at, format!("{shown:?} is not a valid header name")));
+                return Err(self.err(at, format!("{} is not a valid header name", super::clip(shown))));
             }
             let name = String::from_utf8_lossy(name).into_owned();
             if name.eq_ignore_ascii_case("content-length") {
@@ -289,8 +294,12 @@ impl<'a> Parser<'a> {
                 return Err(self.err(self.pos, "the chunked body ends before its last (0-size) chunk"));
             };
             let size_text = String::from_utf8_lossy(line.split(|&b| b == b';').next().unwrap_or_default());
-            let size = usize::from_str_radix(size_text.trim(), 16)
-                .map_err(|_| self.err(at, format!("{size_text:?} is not a chunk size (hex digits)")))?;
+            let size = usize::from_str_radix(size_text.trim(), 16).map_err(|_| {
+                self.err(
+                    at,
+                    format!("{} is not a chunk size (hex digits)", super::clip(size_text)),
+                )
+            })?;
             if size == 0 {
                 // Trailer fields, up to a blank line, are not part of the request's headers.
                 while let Some((l, _)) = self.line() {
