@@ -428,3 +428,27 @@ fn a_full_disk_is_answered_503_and_nothing_is_acknowledged() {
     assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", lossy(&answer));
     assert_eq!(rx.wait_for(1)[0].body, body);
 }
+
+#[test]
+fn a_client_that_shuts_its_sending_side_after_the_request_still_gets_its_answer() {
+    let rx = Rx::start();
+    let requests: [&[u8]; 2] = [
+        b"POST /half HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi",
+        b"POST /half-expect HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi",
+    ];
+    for request in requests {
+        let mut s = open(rx.addr);
+        s.write_all(request).unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        let answer = read_all(&mut s);
+        let text = lossy(&answer);
+        assert!(
+            text.contains("HTTP/1.1 200"),
+            "no answer after a half-close: {text:?}"
+        );
+    }
+    let stored = rx.wait_for(2);
+    let paths: Vec<&str> = stored.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(paths, ["/half", "/half-expect"]);
+    assert!(stored.iter().all(|c| c.body == b"hi" && c.status() == Some(200)));
+}

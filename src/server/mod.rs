@@ -125,6 +125,9 @@ pub fn serve(listener: TcpListener, state: ReceiverState) -> ServerHandle {
                             .header_read_timeout(limits.header_read_timeout)
                             .max_header_size(limits.max_head_bytes)
                             .keep_alive(true)
+                            // A client may send its request and shut its sending side while it
+                            // waits: it still gets its answer.
+                            .half_close(true)
                             .serve_connection(io, service);
                         let conn = graceful.watch(conn);
                         tokio::spawn(async move {
