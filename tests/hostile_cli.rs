@@ -422,3 +422,27 @@ fn output_into_a_closed_pipe_ends_quietly_for_every_printing_command() {
         assert_ne!(out.status.code(), Some(101), "`{}`: {err}", args.join(" "));
     }
 }
+
+#[test]
+fn a_data_dir_that_is_a_file_or_a_database_that_is_a_directory_is_said_plainly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("not-a-dir");
+    std::fs::write(&file, b"keep me").unwrap();
+    for args in [&["list"][..], &["stats", "--json"], &["listen", "--port", "0"]] {
+        let out = run_bounded(&file, args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "`{}`: {err}", args.join(" "));
+        assert!(
+            err.contains("is a file, not a directory"),
+            "`{}`: {err}",
+            args.join(" ")
+        );
+    }
+    assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
+    let dir = tmp.path().join("data");
+    std::fs::create_dir_all(dir.join("hookscope.db")).unwrap();
+    let out = run_bounded(&dir, &["list"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("is a directory, not a database file"), "{err}");
+}

@@ -86,6 +86,7 @@ pub struct Store {
 impl Store {
     /// Open (creating when needed) the database in `data_dir`, check and migrate its schema.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        check_data_dir(data_dir)?;
         create_private_dir(data_dir)?;
         let path = data_dir.join(DB_FILE);
         let store = Store { path };
@@ -101,6 +102,7 @@ impl Store {
     /// Open an existing database for reading only (CLI `list`, `show`, `stats`): a missing file
     /// is an empty history, never created here.
     pub fn open_existing(data_dir: &Path) -> Result<Option<Self>, StoreError> {
+        check_data_dir(data_dir)?;
         let path = data_dir.join(DB_FILE);
         if !path.exists() {
             return Ok(None);
@@ -159,6 +161,25 @@ impl Store {
     pub fn reader(&self) -> Result<Reader, StoreError> {
         Ok(Reader::new(self.connect_ro()?))
     }
+}
+
+/// A data dir that is a file, or a database path that is a directory, is said as such (SQLite
+/// would only say it cannot open the file).
+fn check_data_dir(data_dir: &Path) -> Result<(), StoreError> {
+    if data_dir.exists() && !data_dir.is_dir() {
+        return Err(StoreError::Io(std::io::Error::other(format!(
+            "the data dir {} is a file, not a directory",
+            data_dir.display()
+        ))));
+    }
+    let db = data_dir.join(DB_FILE);
+    if db.is_dir() {
+        return Err(StoreError::Io(std::io::Error::other(format!(
+            "{} is a directory, not a database file",
+            db.display()
+        ))));
+    }
+    Ok(())
 }
 
 /// Create the data dir (and parents), private to the user on Unix.
