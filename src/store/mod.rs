@@ -163,7 +163,7 @@ impl Store {
     }
 }
 
-/// A data dir that is a file, or a database path that is a directory, is said as such (SQLite
+/// A data dir that is a file, or a database path that is a directory, is said as such (`SQLite`
 /// would only say it cannot open the file).
 fn check_data_dir(data_dir: &Path) -> Result<(), StoreError> {
     if data_dir.exists() && !data_dir.is_dir() {
