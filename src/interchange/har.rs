@@ -376,7 +376,7 @@ fn read_body(obj: &Obj<'_>) -> Result<Vec<u8>, ImportError> {
         {
             let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
             B64.decode(compact)
-                .map_err(|e| err(obj.path_of("text"), format!("invalid base64: {e}")))
+                .map_err(|e| err(obj.path_of("text"), super::describe_base64(&e)))
         } else {
             Ok(text.as_bytes().to_vec())
         };
@@ -561,7 +561,7 @@ mod tests {
             har_error(&entry(
                 r#"{"method": "POST", "url": "/", "postData": {"text": "%%%", "encoding": "base64"}}"#
             )),
-            "HAR log.entries[1].request.postData.text: invalid base64: Invalid symbol 37, offset 0."
+            "HAR log.entries[1].request.postData.text: not valid base64 ('%' at character 1)"
         );
         assert_eq!(
             har_error(&entry(r#"{"url": "/"}"#)),

@@ -249,6 +249,23 @@ pub(crate) fn clip(text: impl AsRef<str>) -> String {
     crate::capture::path_glob::quote_clipped(text.as_ref())
 }
 
+/// A base64 decoding error in words: the offending character and where, not its byte value.
+pub(crate) fn describe_base64(e: &base64::DecodeError) -> String {
+    use base64::DecodeError as E;
+    match *e {
+        E::InvalidByte(at, byte) | E::InvalidLastSymbol(at, byte) => {
+            let shown = if byte.is_ascii_graphic() {
+                format!("'{}'", byte as char)
+            } else {
+                format!("byte 0x{byte:02x}")
+            };
+            format!("not valid base64 ({shown} at character {})", at + 1)
+        }
+        E::InvalidLength(n) => format!("not valid base64 ({n} characters is not a possible length)"),
+        E::InvalidPadding => "not valid base64 (wrong `=` padding)".into(),
+    }
+}
+
 /// [`clip`] without the quotes.
 pub(crate) fn cut(text: &str) -> String {
     const SHOWN: usize = 60;
@@ -299,7 +316,13 @@ fn looks_like_har(s: &[u8]) -> bool {
     if trim_start(&s[1..]).starts_with(b"\"log\"") {
         return true;
     }
-    matches!(serde_json::from_slice::<serde_json::Value>(s), Ok(serde_json::Value::Object(m)) if m.contains_key("log"))
+    // A whole document that parses as one object is HAR when it has "log", or when it is a HAR
+    // that lost its "log" wrapper ("entries" or "version"/"creator" at the top): the HAR reader
+    // then says what is missing, rather than the NDJSON reader asking for `received_at`.
+    matches!(serde_json::from_slice::<serde_json::Value>(s), Ok(serde_json::Value::Object(m))
+        if m.contains_key("log")
+            || (!m.contains_key("received_at")
+                && (m.contains_key("entries") || m.contains_key("creator"))))
 }
 
 #[cfg(test)]
@@ -313,6 +336,16 @@ mod tests {
             Some(Format::Har)
         );
         assert_eq!(detect_format(br#"{"version":"1.2","log":{}}"#), Some(Format::Har));
+        let unwrapped = br#"{"version":"1.2","creator":{"name":"x"},"entries":[{"request":{"method":"GET","url":"http://h/"}}]}"#;
+        assert_eq!(
+            detect_format(unwrapped),
+            Some(Format::Har),
+            "a HAR without its log wrapper"
+        );
+        assert!(
+            import(unwrapped).unwrap_err().to_string().contains("log"),
+            "the HAR reader says the log is missing"
+        );
         assert_eq!(
             detect_format(b"{\"method\":\"GET\"}\n{\"method\":\"POST\"}\n"),
             Some(Format::Ndjson)
