@@ -88,9 +88,19 @@ fn describe(e: &serde_json::Error) -> String {
     let suffix = format!(" at line {} column {}", e.line(), e.column());
     let message = full.strip_suffix(&suffix).unwrap_or(&full);
     match e.classify() {
-        serde_json::error::Category::Data => message.to_owned(),
+        serde_json::error::Category::Data => plain_expectation(message),
         _ => format!("invalid JSON at column {}: {message}", e.column()),
     }
+}
+
+/// serde's names for what it expected, in the words of the capture JSON: an object, a
+/// `[name, value]` pair.
+fn plain_expectation(message: &str) -> String {
+    let mut out = message.replace("a tuple of size 2", "a [name, value] pair");
+    if let Some(at) = out.find("expected struct ") {
+        out.replace_range(at.., "expected an object");
+    }
+    out
 }
 
 #[cfg(test)]
@@ -171,7 +181,16 @@ mod tests {
 
         let bad_header = good.replace("[\"B\",\"1\"]", "\"A\"");
         let e = read_ndjson(bad_header.as_bytes()).unwrap_err().to_string();
-        assert!(e.starts_with("NDJSON line 1: headers[0]: invalid type"), "{e}");
+        assert_eq!(
+            e,
+            "NDJSON line 1: headers[0]: invalid type: string \"A\", expected a [name, value] pair"
+        );
+        let bad_response = good.replace("\"response\":{", "\"response\":5,\"x\":{");
+        let e = read_ndjson(bad_response.as_bytes()).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "NDJSON line 1: response: invalid type: integer `5`, expected an object"
+        );
     }
 
     #[test]
