@@ -107,6 +107,7 @@ impl Store {
         if !path.exists() {
             return Ok(None);
         }
+        schema::check_header(&path)?;
         let store = Store { path };
         let conn = store.connect_ro()?;
         schema::check(&conn)?;
@@ -121,6 +122,9 @@ impl Store {
     /// file that fails them.
     pub fn connect_rw(&self) -> Result<Connection, StoreError> {
         let existed = self.path.exists();
+        if existed {
+            schema::check_header(&self.path)?;
+        }
         let conn = Connection::open_with_flags(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_WRITE

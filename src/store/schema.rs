@@ -114,6 +114,40 @@ const MIGRATIONS: &[&str] = &[
 /// Newest schema version this build understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// Look at the file's 100-byte header before `SQLite` opens it (opening a WAL database creates
+/// `-wal` and `-shm` files beside it): a file that is not an `SQLite` database, another program's
+/// database, or one written by a newer hookscope is refused with nothing written anywhere. Anything
+/// else is left to [`check`] once it is open. A missing or empty file passes (a new database).
+pub fn check_header(path: &std::path::Path) -> Result<(), StoreError> {
+    use std::io::Read as _;
+    let mut header = Vec::with_capacity(100);
+    match std::fs::File::open(path) {
+        Ok(file) => file.take(100).read_to_end(&mut header)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    if header.is_empty() {
+        return Ok(());
+    }
+    if header.len() < 100 || !header.starts_with(b"SQLite format 3\0") {
+        return Err(StoreError::Corrupt("the file is not an SQLite database".into()));
+    }
+    let be = |at: usize| i32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
+    let (user_version, app_id) = (be(60), be(68));
+    if app_id != 0 && app_id != APPLICATION_ID {
+        return Err(StoreError::Foreign);
+    }
+    // The header may lag a WAL not yet folded back, but versions only grow: a newer one here is
+    // newer for sure.
+    if app_id == APPLICATION_ID && i64::from(user_version) > SCHEMA_VERSION {
+        return Err(StoreError::Newer {
+            found: i64::from(user_version),
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
 /// Check that `conn` is a hookscope database this build can use, without writing anything.
 /// Returns the current version (0 for a brand-new empty file).
 pub fn check(conn: &Connection) -> Result<i64, StoreError> {
@@ -155,4 +189,54 @@ pub fn migrate_to(conn: &mut Connection, from: i64, to: i64) -> Result<(), Store
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 100-byte `SQLite` header with the given `user_version` and `application_id`.
+    fn header(user_version: i32, app_id: i32) -> Vec<u8> {
+        let mut h = vec![0u8; 4096];
+        h[..16].copy_from_slice(b"SQLite format 3\0");
+        h[60..64].copy_from_slice(&user_version.to_be_bytes());
+        h[68..72].copy_from_slice(&app_id.to_be_bytes());
+        h
+    }
+
+    #[test]
+    fn the_header_alone_refuses_newer_foreign_and_non_sqlite_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |name: &str, bytes: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            p
+        };
+        let newer = i32::try_from(SCHEMA_VERSION + 1).unwrap();
+        let current = i32::try_from(SCHEMA_VERSION).unwrap();
+        assert!(matches!(
+            check_header(&at("newer", &header(newer, APPLICATION_ID))),
+            Err(StoreError::Newer { found, .. }) if found == SCHEMA_VERSION + 1
+        ));
+        assert!(matches!(
+            check_header(&at("foreign", &header(1, 0x1234))),
+            Err(StoreError::Foreign)
+        ));
+        assert!(matches!(
+            check_header(&at(
+                "text",
+                b"just some text, long enough to be more than a hundred bytes ......................."
+            )),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            check_header(&at("short", b"SQLite format 3\0")),
+            Err(StoreError::Corrupt(_))
+        ));
+        // Left to SQLite's own checks once open: ours at this version, a plain SQLite file, a new one.
+        check_header(&at("current", &header(current, APPLICATION_ID))).unwrap();
+        check_header(&at("plain", &header(0, 0))).unwrap();
+        check_header(&at("empty", b"")).unwrap();
+        check_header(&dir.path().join("missing")).unwrap();
+    }
 }
