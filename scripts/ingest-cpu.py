@@ -63,11 +63,20 @@ def main() -> None:
     ap.add_argument("--bin", default="target/release/hookscope")
     ap.add_argument("--conns", type=int, default=64)
     ap.add_argument("--secs", type=int, default=8)
+    ap.add_argument("--profiles", type=int, default=0,
+                    help="signing profiles to store first (github scheme, paths /other/N/* and /bench/*), "
+                         "so every request is verified")
     a = ap.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     data = tempfile.mkdtemp(prefix="hookscope-cpu-")
+    for i in range(a.profiles):
+        path = "/bench/*" if i == a.profiles - 1 else f"/other/{i}/*"
+        subprocess.run([a.bin, "profile", "add", f"p{i}", "--scheme", "github", "--path", path,
+                        "--secret-env", "BENCH_SECRET", "--data-dir", data],
+                       env={**os.environ, "BENCH_SECRET": "bench-secret"}, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     p = subprocess.Popen([a.bin, "listen", "--port", str(port), "--data-dir", data],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
