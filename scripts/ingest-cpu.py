@@ -63,6 +63,8 @@ def main() -> None:
     ap.add_argument("--bin", default="target/release/hookscope")
     ap.add_argument("--conns", type=int, default=64)
     ap.add_argument("--secs", type=int, default=8)
+    ap.add_argument("--script", default="post.lua",
+                    help="wrk script (default: the shared benchmark's post.lua, run from its folder)")
     ap.add_argument("--profiles", type=int, default=0,
                     help="signing profiles to store first (github scheme, paths /other/N/* and /bench/*), "
                          "so every request is verified")
@@ -87,7 +89,7 @@ def main() -> None:
             except Exception:
                 time.sleep(0.05)
         before = (per_thread(p.pid), switches(p.pid), wchar(p.pid))
-        out = subprocess.run(["wrk", "-t2", f"-c{a.conns}", f"-d{a.secs}s", "-s", "post.lua",
+        out = subprocess.run(["wrk", "-t2", f"-c{a.conns}", f"-d{a.secs}s", "-s", str(Path(a.script).resolve()) if a.script != "post.lua" else a.script,
                               f"http://127.0.0.1:{port}/bench/ingest"],
                              cwd=BENCH, capture_output=True, text=True, timeout=a.secs + 30).stdout
         after = (per_thread(p.pid), switches(p.pid), wchar(p.pid))

@@ -262,6 +262,11 @@ pub(crate) fn run(spec: &Spec) -> Verification {
         why.push_str(hint);
         why.push(')');
     }
+    if SEARCH_SPENT.get().1 {
+        why.push_str(" (");
+        why.push_str(SEARCH_SKIPPED_NOTE);
+        why.push(')');
+    }
     outcome(Reason::WrongSecret, why, expected)
 }
 
@@ -277,6 +282,30 @@ fn valid_explanation(spec: &Spec) -> String {
 
 /// Upper bound on bytes hashed while searching for a one-digit change.
 pub(crate) const DIGIT_SEARCH_BUDGET: usize = 8 << 20;
+
+thread_local! {
+    /// A tighter limit set by [`with_search_budget`] for the current thread.
+    static SEARCH_LIMIT: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+    /// Bytes the one-digit searches hashed, and whether one was skipped for the limit.
+    static SEARCH_SPENT: std::cell::Cell<(usize, bool)> = const { std::cell::Cell::new((0, false)) };
+}
+
+/// Run `f` with the one-digit search limited to `budget` bytes hashed in all. Returns `f`'s
+/// result, the bytes the searches hashed, and whether a search was skipped for the limit. The
+/// receiver's analyzer uses it so that a flood of invalid signatures (a rotated secret) cannot
+/// make every capture cost milliseconds of hashing.
+pub fn with_search_budget<T>(budget: usize, f: impl FnOnce() -> T) -> (T, usize, bool) {
+    let before = SEARCH_LIMIT.replace(Some(budget));
+    SEARCH_SPENT.set((0, false));
+    let out = f();
+    SEARCH_LIMIT.set(before);
+    let (spent, skipped) = SEARCH_SPENT.replace((0, false));
+    (out, spent, skipped)
+}
+
+/// Said after "wrong secret" when the one-digit search was skipped for the limit.
+pub const SEARCH_SKIPPED_NOTE: &str =
+    "not searched for a one-character change while receiving under load; verify the capture again to run it";
 
 /// Look for a small change of the body that makes `matches` true: a trailing newline added or
 /// removed, line ends converted, or one ASCII digit changed. Returns an explanation.
@@ -333,9 +362,19 @@ pub(crate) fn find_body_change(
     }
 
     let digits = body.iter().filter(|b| b.is_ascii_digit()).count();
-    if digits.saturating_mul(9).saturating_mul(body.len() + 64) > budget {
+    let cost = digits.saturating_mul(9).saturating_mul(body.len() + 64);
+    if cost > budget {
         return None;
     }
+    let (spent, skipped) = SEARCH_SPENT.get();
+    if SEARCH_LIMIT
+        .get()
+        .is_some_and(|limit| spent.saturating_add(cost) > limit)
+    {
+        SEARCH_SPENT.set((spent, true));
+        return None;
+    }
+    SEARCH_SPENT.set((spent.saturating_add(cost), skipped));
     let mut work = body.to_vec();
     for i in 0..body.len() {
         let original = body[i];

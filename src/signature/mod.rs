@@ -39,6 +39,7 @@ use crate::capture::HeaderList;
 
 pub use common::js_reserialize;
 pub use detect::detect;
+pub use engine::{SEARCH_SKIPPED_NOTE, with_search_budget};
 pub use forensics::diagnose;
 pub use inputs::{SignInputs, inputs_from_headers};
 pub use profile::{

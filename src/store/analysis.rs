@@ -9,10 +9,17 @@ use super::StoreError;
 use super::profiles::list_profiles;
 use super::writer::Analyzer;
 use crate::capture::{Capture, CaptureId, Verdict, decode_header_block, delivery_facts};
-use crate::signature::{Profile, RequestParts, evaluate};
+use crate::signature::{Profile, RequestParts, evaluate, with_search_budget};
 
 /// Captures re-verified per writer call when profiles change (ingest interleaves between calls).
 pub const REVERIFY_CHUNK: usize = 500;
+
+/// Bytes the search for a one-character body change may hash in a burst while receiving, and how
+/// fast that allowance comes back: a few milliseconds of hashing per second. A flood of invalid
+/// signatures (a rotated secret) would otherwise cost each capture up to milliseconds of the
+/// writer's time; past the allowance such captures are stored as "wrong secret" with a note.
+pub const SEARCH_BURST_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
+const SEARCH_BYTES_PER_SEC: f64 = 16.0 * 1024.0 * 1024.0;
 
 /// The writer's analyzer: verdicts from the stored profiles, plus delivery analysis.
 #[derive(Default)]
@@ -21,6 +28,8 @@ pub struct LiveAnalyzer {
     /// `PRAGMA data_version` of the writer's connection when profiles were last read: it changes
     /// when another process (`hookscope profile add` beside a running window) commits.
     data_version: Option<i64>,
+    /// Search allowance spent (bytes) and when it was last topped up; `None`: full.
+    search: std::cell::Cell<Option<(f64, std::time::Instant)>>,
 }
 
 impl LiveAnalyzer {
@@ -28,7 +37,7 @@ impl LiveAnalyzer {
     pub fn load(conn: &Connection) -> Result<Self, StoreError> {
         Ok(LiveAnalyzer {
             profiles: list_profiles(conn)?,
-            data_version: None,
+            ..LiveAnalyzer::default()
         })
     }
 
@@ -43,6 +52,15 @@ impl LiveAnalyzer {
         self.data_version = Some(version);
     }
 
+    /// Bytes the one-character search may hash now.
+    fn search_allowance(&self) -> (f64, std::time::Instant) {
+        let now = std::time::Instant::now();
+        let spent = self.search.get().map_or(0.0, |(spent, at)| {
+            (spent - now.duration_since(at).as_secs_f64() * SEARCH_BYTES_PER_SEC).max(0.0)
+        });
+        (spent, now)
+    }
+
     fn verdict(&self, c: &mut Capture) {
         let url = c.url();
         let parts = RequestParts {
@@ -51,12 +69,17 @@ impl LiveAnalyzer {
             headers: &c.headers,
             body: &c.body,
         };
-        let e = evaluate(
-            &self.profiles,
-            &parts,
-            &c.path,
-            c.received_at_us.div_euclid(1_000_000),
-        );
+        let (spent, now) = self.search_allowance();
+        let allowance = (SEARCH_BURST_BYTES - spent).max(0.0) as usize;
+        let (e, hashed, _) = with_search_budget(allowance, || {
+            evaluate(
+                &self.profiles,
+                &parts,
+                &c.path,
+                c.received_at_us.div_euclid(1_000_000),
+            )
+        });
+        self.search.set(Some((spent + hashed as f64, now)));
         let a = &mut c.analysis;
         a.verdict = Verdict::from(e.verdict);
         a.scheme = e.scheme;
@@ -271,6 +294,62 @@ mod tests {
         let reader = store.reader().unwrap();
         let stored = ids.iter().map(|id| reader.get(*id).unwrap().unwrap()).collect();
         (dir, stored)
+    }
+
+    #[test]
+    fn a_flood_of_bad_signatures_stops_searching_for_one_changed_digit_but_says_so() {
+        // Each body costs ~7 MiB of hashing to search in full; the changed digit comes first, so
+        // the searches that run are short, but each is charged its full cost.
+        let digits = "7".repeat(500);
+        let body = format!(r#"{{"n":"{digits}","pad":"{}"}}"#, "x".repeat(1000));
+        let tampered = body.replacen("\"n\":\"7", "\"n\":\"8", 1);
+        let signed = sign(
+            &Scheme::Github,
+            "s3cret",
+            &SignParams {
+                body: body.as_bytes(),
+                ..SignParams::default()
+            },
+        )
+        .unwrap();
+        let capture = Capture {
+            received_at_us: NOW_US,
+            method: "POST".into(),
+            path: "/gh".into(),
+            http_version: "HTTP/1.1".into(),
+            headers: HeaderList::from_pairs(signed.headers),
+            body: tampered.clone().into_bytes(),
+            body_len: tampered.len() as u64,
+            ..Capture::default()
+        };
+        let gh = Profile {
+            scheme: Scheme::Github,
+            ..profile("gh", "/gh", "s3cret")
+        };
+        let (_dir, stored) = store_all(&[gh], vec![capture; 4]);
+        let reasons: Vec<&str> = stored.iter().map(|c| c.analysis.reason.as_str()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "body_modified_one_byte",
+                "body_modified_one_byte",
+                "wrong_secret",
+                "wrong_secret"
+            ]
+        );
+        assert!(
+            stored[0].analysis.explanation.contains("byte 6 is '8'"),
+            "{:?}",
+            stored[0].analysis
+        );
+        assert!(
+            stored[3]
+                .analysis
+                .explanation
+                .contains(crate::signature::SEARCH_SKIPPED_NOTE),
+            "{:?}",
+            stored[3].analysis
+        );
     }
 
     #[test]
