@@ -55,7 +55,23 @@ fn malformed_imports_are_one_line_errors_and_import_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let good = r#"{"received_at":"2026-01-01T00:00:00Z","method":"POST","path":"/ok","headers":[],"body_base64":"aGk="}"#;
     let deep = format!("{{\"log\":{}", "[".repeat(100_000));
+    let huge = "A".repeat(1_000_000);
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "ndjson-huge-wrong-type",
+            good.replace("\"path\":\"/ok\"", &format!("\"path\":\"/ok\",\"status\":\"{huge}\"")).into_bytes(),
+            "status: invalid type",
+        ),
+        (
+            "curl-huge-file-name",
+            format!("curl http://h/x -d @{huge}").into_bytes(),
+            "reads a file",
+        ),
+        (
+            "raw-huge-header-name",
+            format!("POST /x HTTP/1.1\r\nHost: h\r\n{huge}[: 1\r\n\r\n").into_bytes(),
+            "not a valid header name",
+        ),
         ("empty", Vec::new(), "nothing to import"),
         ("binary", vec![0x00, 0xff, 0xfe, 0x01, 0x02], "unknown format"),
         ("har-truncated", br#"{"log":{"entries":[{"request":"#.to_vec(), "HAR"),
@@ -97,6 +113,11 @@ fn malformed_imports_are_one_line_errors_and_import_nothing() {
         assert_eq!(err.trim_end().lines().count(), 1, "{name}: one line: {err}");
         assert!(err.starts_with("hookscope: error: "), "{name}: {err}");
         assert!(err.contains(expected), "{name}: expected {expected:?} in {err}");
+        assert!(
+            err.len() < 400,
+            "{name}: the bad input is not echoed whole ({} bytes)",
+            err.len()
+        );
         assert!(out.stdout.is_empty(), "{name}: no ids printed");
     }
     assert_eq!(captures_in(dir.path()), 0, "nothing half-imported");
@@ -444,5 +465,9 @@ fn a_data_dir_that_is_a_file_or_a_database_that_is_a_directory_is_said_plainly()
     let out = run_bounded(&dir, &["list"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("is a directory, not a database file"), "{err}");
+    assert_eq!(
+        err.matches("is a directory, not a database file").count(),
+        1,
+        "{err}"
+    );
 }

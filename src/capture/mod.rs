@@ -3,6 +3,7 @@
 //! No tokio, no egui, no rusqlite here: everything derives from raw bytes.
 
 mod analysis;
+pub mod clip;
 mod delivery;
 mod diff;
 pub mod filter;

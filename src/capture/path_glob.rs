@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
+use super::clip::quote_clipped;
+
 /// Longest pattern accepted; real webhook paths are far shorter.
 pub const MAX_PATTERN_CHARS: usize = 1024;
 /// Patterns kept compiled per thread by [`matches`] before the cache starts over.
@@ -69,17 +71,6 @@ pub fn matches(pattern: &str, path: &str) -> bool {
             _ => pattern == path,
         }
     })
-}
-
-/// `text` quoted for a message, cut to its first 60 characters when longer.
-pub fn quote_clipped(text: &str) -> String {
-    const SHOWN: usize = 60;
-    let total = text.chars().count();
-    if total <= SHOWN {
-        return format!("{text:?}");
-    }
-    let head: String = text.chars().take(SHOWN).collect();
-    format!("{head:?}… ({total} characters)")
 }
 
 #[cfg(test)]

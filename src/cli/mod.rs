@@ -230,8 +230,16 @@ pub fn run(cli: &Cli) -> Option<anyhow::Result<ExitCode>> {
 }
 
 /// Print an error as one line and turn it into an exit code.
+/// Longest error line printed; anything longer is input echoed back, not explanation.
+const MAX_ERROR_CHARS: usize = 1000;
+
 pub fn report(err: &anyhow::Error) -> ExitCode {
     let code = err.downcast_ref::<CliError>().map_or(1, |e| e.code);
-    eprintln!("hookscope: error: {err:#}");
+    // Input quoted by a library's message (a path, a field value) is cut short here too.
+    let mut message = crate::capture::clip::clip_quoted(&format!("{err:#}"));
+    if message.chars().count() > MAX_ERROR_CHARS {
+        message = message.chars().take(MAX_ERROR_CHARS).collect::<String>() + "…";
+    }
+    eprintln!("hookscope: error: {message}");
     ExitCode::from(code)
 }

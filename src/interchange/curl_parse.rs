@@ -177,7 +177,7 @@ impl Request {
     ) -> Result<Vec<u8>, ImportError> {
         if name != b"-" {
             let name = String::from_utf8_lossy(name);
-            return Err(err(line, format!("{flag} @{name} {NO_FILES}")));
+            return Err(err(line, format!("{flag} @{} {NO_FILES}", super::cut(&name))));
         }
         match &self.stdin {
             Some(input) if strip_newlines => Ok(input
@@ -317,7 +317,7 @@ impl Request {
     fn header(&mut self, v: &[u8], flag: &str, line: usize) -> Result<(), ImportError> {
         if v.starts_with(b"@") {
             let name = String::from_utf8_lossy(&v[1..]);
-            return Err(err(line, format!("{flag} @{name} {NO_FILES}")));
+            return Err(err(line, format!("{flag} @{} {NO_FILES}", super::cut(&name))));
         }
         let (name, value) = if let Some((name, value)) = split_header_line(v) {
             (name, (!value.is_empty()).then(|| value.to_vec()))

@@ -22,6 +22,7 @@ pub use ndjson::{export_ndjson, read_ndjson};
 pub use raw_http::{parse_raw_http, parse_raw_http_many, to_raw_http};
 pub use shell::{shell_quote, shell_quote_bytes};
 
+use crate::capture::clip::clip_quoted;
 use crate::capture::{Capture, CaptureId, HeaderList, Origin, now_us};
 
 /// An interchange format.
@@ -63,13 +64,13 @@ pub enum ImportError {
     UnknownFormat,
     /// `path` is a JSON field path such as `log.entries[3].request.headers[1].value`; empty when
     /// the file is not JSON at all.
-    #[error("HAR{}: {message}", har_where(.path))]
+    #[error("HAR{}: {}", har_where(.path), clip_quoted(.message))]
     Har { path: String, message: String },
-    #[error("NDJSON line {line}: {message}")]
+    #[error("NDJSON line {line}: {}", clip_quoted(.message))]
     Ndjson { line: usize, message: String },
-    #[error("curl command line {line}: {message}")]
+    #[error("curl command line {line}: {}", clip_quoted(.message))]
     Curl { line: usize, message: String },
-    #[error("raw HTTP line {line}: {message}")]
+    #[error("raw HTTP line {line}: {}", clip_quoted(.message))]
     RawHttp { line: usize, message: String },
 }
 
@@ -246,7 +247,7 @@ pub(crate) fn trim_blanks(b: &[u8]) -> &[u8] {
 /// A piece of the input quoted for an error message, cut short when long (an error line never
 /// echoes megabytes of bad input back).
 pub(crate) fn clip(text: impl AsRef<str>) -> String {
-    crate::capture::path_glob::quote_clipped(text.as_ref())
+    crate::capture::clip::quote_clipped(text.as_ref())
 }
 
 /// A base64 decoding error in words: the offending character and where, not its byte value.

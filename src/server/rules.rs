@@ -29,7 +29,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::capture::path_glob::{PathGlob, quote_clipped};
+use crate::capture::clip::{clip_quoted, quote_clipped};
+use crate::capture::path_glob::PathGlob;
 use crate::capture::{HeaderList, ResponseSent};
 
 /// Longest delay a rule may ask for: 5 minutes (providers give up after 30 s or so).
@@ -166,7 +167,7 @@ pub struct RuleSet {
 
 /// A rules file that cannot be used, with the line it is about.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {message}")]
+#[error("line {line}: {}", clip_quoted(.message))]
 pub struct RulesError {
     /// 1-based line; 0 when unknown.
     pub line: usize,

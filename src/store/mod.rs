@@ -45,6 +45,9 @@ pub enum StoreError {
     Sqlite(rusqlite::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The data dir or the database path is not what it must be (a file, a directory).
+    #[error("{0}")]
+    DataDir(String),
     #[error("{0}")]
     Write(String),
     #[error("the store writer has stopped")]
@@ -171,17 +174,17 @@ impl Store {
 /// would only say it cannot open the file).
 fn check_data_dir(data_dir: &Path) -> Result<(), StoreError> {
     if data_dir.exists() && !data_dir.is_dir() {
-        return Err(StoreError::Io(std::io::Error::other(format!(
+        return Err(StoreError::DataDir(format!(
             "the data dir {} is a file, not a directory",
             data_dir.display()
-        ))));
+        )));
     }
     let db = data_dir.join(DB_FILE);
     if db.is_dir() {
-        return Err(StoreError::Io(std::io::Error::other(format!(
+        return Err(StoreError::DataDir(format!(
             "{} is a directory, not a database file",
             db.display()
-        ))));
+        )));
     }
     Ok(())
 }
