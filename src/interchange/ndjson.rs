@@ -55,13 +55,23 @@ pub fn read_ndjson(input: &[u8]) -> Result<Vec<Capture>, ImportError> {
 
 /// What a live capture can never hold, refused here as the HAR reader refuses it (an export of
 /// the imported capture must read back): a method or header name that is not an HTTP token.
-/// Pseudo-header names (`:authority`) are allowed.
+/// Pseudo-header names (`:authority`) are allowed; a path or query may not hold spaces or control
+/// characters.
 fn check_names(c: &Capture) -> Result<(), String> {
     if !super::is_token(c.method.as_bytes()) {
         return Err(format!(
             "method: {} is not an HTTP method",
             super::clip(&c.method)
         ));
+    }
+    let target = [("path", Some(&c.path)), ("query", c.query.as_ref())];
+    for (field, text) in target.into_iter().filter_map(|(f, t)| Some((f, t?))) {
+        if text.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+            return Err(format!(
+                "{field}: {} holds spaces or control characters, which a request target cannot",
+                super::clip(text)
+            ));
+        }
     }
     let request = c.headers.iter().map(|h| ("headers", h));
     let response = c
@@ -222,6 +232,14 @@ mod tests {
             assert!(e.contains(needle), "{e}");
             assert!(e.len() < 200, "{e}");
         }
+        let crlf = good.replace("\"path\":\"/hook/1\"", "\"path\":\"/a\\r\\nX: 1\"");
+        assert!(
+            read_ndjson(crlf.as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("path: \"/a\\r\\nX: 1\" holds"),
+            "a line break in the path is refused"
+        );
         let pseudo = good.replace("[\"a\",\"2\"]", "[\":authority\",\"example\"]");
         assert_eq!(
             read_ndjson(pseudo.as_bytes()).unwrap()[0]
