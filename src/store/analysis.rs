@@ -14,11 +14,11 @@ use crate::signature::{Profile, RequestParts, evaluate, with_search_budget};
 /// Captures re-verified per writer call when profiles change (ingest interleaves between calls).
 pub const REVERIFY_CHUNK: usize = 500;
 
-/// Bytes the search for a one-character body change may hash in a burst while receiving, and how
-/// fast that allowance comes back: a few milliseconds of hashing per second. A flood of invalid
-/// signatures (a rotated secret) would otherwise cost each capture up to milliseconds of the
-/// writer's time; past the allowance such captures are stored as "wrong secret" with a note.
-pub const SEARCH_BURST_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
+/// Bytes the search for a one-digit body change may hash in a burst while receiving, and how fast
+/// that allowance comes back: about 16 ms of hashing per second. A flood of invalid signatures (a
+/// rotated secret) would otherwise cost each capture up to milliseconds of the writer's time; past
+/// the allowance such captures are stored as "wrong secret" with a note.
+const SEARCH_BURST_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
 const SEARCH_BYTES_PER_SEC: f64 = 16.0 * 1024.0 * 1024.0;
 
 /// The writer's analyzer: verdicts from the stored profiles, plus delivery analysis.
@@ -28,7 +28,7 @@ pub struct LiveAnalyzer {
     /// `PRAGMA data_version` of the writer's connection when profiles were last read: it changes
     /// when another process (`hookscope profile add` beside a running window) commits.
     data_version: Option<i64>,
-    /// Search allowance spent (bytes) and when it was last topped up; `None`: full.
+    /// Bytes of the search allowance in use, as of when; `None`: none used yet.
     search: std::cell::Cell<Option<(f64, std::time::Instant)>>,
 }
 
@@ -52,7 +52,7 @@ impl LiveAnalyzer {
         self.data_version = Some(version);
     }
 
-    /// Bytes the one-character search may hash now.
+    /// Bytes of the search allowance in use now (what was in use, less the refill since), and now.
     fn search_allowance(&self) -> (f64, std::time::Instant) {
         let now = std::time::Instant::now();
         let spent = self.search.get().map_or(0.0, |(spent, at)| {
