@@ -305,7 +305,7 @@ pub fn with_search_budget<T>(budget: usize, f: impl FnOnce() -> T) -> (T, usize,
 
 /// Said after "wrong secret" when the one-digit search was skipped for the limit.
 pub const SEARCH_SKIPPED_NOTE: &str = "not searched for a one-digit change while receiving under load; \
-     `hookscope verify --capture ID --profile NAME`, or Verify with… in the window, runs the search";
+     opening the capture in the window, or `hookscope verify --capture ID --profile NAME`, runs the search";
 
 /// Look for a small change of the body that makes `matches` true: a trailing newline added or
 /// removed, line ends converted, or one ASCII digit changed. Returns an explanation.

@@ -4,7 +4,7 @@
 
 use super::{Intent, palette};
 use crate::capture::{Capture, CaptureId, Verdict};
-use crate::signature::{Evaluation, Scheme, Verification, detect};
+use crate::signature::{Evaluation, SEARCH_SKIPPED_NOTE, Scheme, Verification, detect};
 
 /// Icon, label and colour of a verdict.
 pub fn verdict_badge(v: Verdict) -> (&'static str, &'static str, egui::Color32) {
@@ -59,7 +59,19 @@ pub fn signature_ui(
     }
     ui.add_space(6.0);
     match evaluation {
-        Some(e) => evaluation_grid(ui, e),
+        Some(e) => {
+            // Stored while receiving under load, without the search for a changed digit: the
+            // check just made with today's profiles ran it.
+            if a.explanation.contains(SEARCH_SKIPPED_NOTE) {
+                ui.label(
+                    egui::RichText::new(format!("Checked again now, with the full search: {}", e.reason))
+                        .strong(),
+                );
+                ui.label(&e.explanation);
+                ui.add_space(4.0);
+            }
+            evaluation_grid(ui, e);
+        }
         None => {
             ui.horizontal(|ui| {
                 ui.spinner();
@@ -140,7 +152,9 @@ fn verify_with_ui(ui: &mut egui::Ui, c: &Capture, form: &mut VerifyWithForm, int
                     for s in Scheme::all_builtin() {
                         ui.selectable_value(&mut form.scheme, s.name().to_string(), s.name());
                     }
-                });
+                })
+                .response
+                .accessible_name("Scheme to verify with");
             ui.end_row();
             ui.label("Secret");
             ui.horizontal(|ui| {
