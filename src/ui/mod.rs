@@ -97,6 +97,12 @@ pub mod palette {
 }
 
 /// Local time of a capture, `HH:MM:SS.mmm`.
+/// A label and the widget it names (for screen readers and tests).
+pub(crate) fn labelled(ui: &mut egui::Ui, label: &str, widget: impl egui::Widget) -> egui::Response {
+    let l = ui.label(label);
+    ui.add(widget).labelled_by(l.id)
+}
+
 pub fn short_time(us: i64) -> String {
     let Ok(ts) = jiff::Timestamp::from_microsecond(us) else {
         return "—".into();

@@ -3,8 +3,8 @@
 //! The capture itself is never modified: edits live here until sent.
 
 use super::attempt_view::{attempt_detail_ui, attempt_list_ui};
-use super::palette;
 use super::signing_choice::{SigningChoice, signing_choice_ui};
+use super::{labelled, palette};
 use crate::capture::{Capture, Header, HeaderList};
 use crate::send::{AttemptRecord, PathSource, ReplayPlan, Resign};
 use crate::signature::{Profile, Scheme, profile_for_path};
@@ -189,13 +189,13 @@ pub fn replay_editor_ui(
         .num_columns(2)
         .spacing([8.0, 6.0])
         .show(ui, |ui| {
-            let label = ui.label("Target URL");
-            ui.add(
+            labelled(
+                ui,
+                "Target URL",
                 egui::TextEdit::singleline(&mut ed.target)
                     .hint_text("http://localhost:3000/hooks")
                     .desired_width(420.0),
-            )
-            .labelled_by(label.id);
+            );
             ui.end_row();
             ui.label("Path");
             ui.horizontal(|ui| {
@@ -205,9 +205,11 @@ pub fn replay_editor_ui(
                 ui.radio_value(&mut ed.path, PathSource::Target, "From target URL");
             });
             ui.end_row();
-            let label = ui.label("Timeout (s)");
-            ui.add(egui::DragValue::new(&mut ed.timeout_secs).range(1..=600))
-                .labelled_by(label.id);
+            labelled(
+                ui,
+                "Timeout (s)",
+                egui::DragValue::new(&mut ed.timeout_secs).range(1..=600),
+            );
             ui.end_row();
         });
     ui.separator();

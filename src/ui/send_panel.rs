@@ -2,8 +2,8 @@
 //! target URL with history, signing, retry / duplicate / order / burst options, live progress.
 
 use super::attempt_view::{attempt_detail_ui, status_line_ui};
-use super::palette;
 use super::signing_choice::{SigningChoice, signing_choice_ui};
+use super::{labelled, palette};
 use crate::events;
 use crate::send::{
     Attempt, BatchShape, DeliveryState, Progress, RunSummary, Signer, SimOptions, parse_schedule,
@@ -423,12 +423,6 @@ fn options_ui(ui: &mut egui::Ui, p: &mut SendPanel, history: &[String], profiles
             });
             ui.end_row();
         });
-}
-
-/// A label and the widget it names (for screen readers and tests).
-fn labelled(ui: &mut egui::Ui, label: &str, widget: impl egui::Widget) -> egui::Response {
-    let l = ui.label(label);
-    ui.add(widget).labelled_by(l.id)
 }
 
 fn run_ui(ui: &mut egui::Ui, run: &RunView) {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::palette;
+use super::{labelled, palette};
 use crate::events;
 use crate::signature::Secret;
 use crate::subscriptions::{ApiConfig, Subscription, parse_events};
@@ -106,18 +106,20 @@ pub fn subscriptions_ui(
         .num_columns(2)
         .spacing([8.0, 6.0])
         .show(ui, |ui| {
-            let label = ui.label("API base URL");
-            ui.add(egui::TextEdit::singleline(base_url).desired_width(320.0))
-                .labelled_by(label.id);
+            labelled(
+                ui,
+                "API base URL",
+                egui::TextEdit::singleline(base_url).desired_width(320.0),
+            );
             ui.end_row();
-            let label = ui.label("API key");
-            ui.add(
+            labelled(
+                ui,
+                "API key",
                 egui::TextEdit::singleline(&mut view.api_key)
                     .password(true)
                     .hint_text("MaintainX API key (not saved)")
                     .desired_width(320.0),
-            )
-            .labelled_by(label.id);
+            );
             ui.end_row();
         });
     let ready = !view.api_key.trim().is_empty() && !base_url.trim().is_empty() && !view.busy;
@@ -173,13 +175,13 @@ pub fn subscriptions_ui(
     ui.separator();
     ui.strong("New webhook");
     ui.horizontal(|ui| {
-        let label = ui.label("Send to");
-        ui.add(
+        labelled(
+            ui,
+            "Send to",
             egui::TextEdit::singleline(&mut view.new_url)
                 .hint_text("https://your-tunnel.example/maintainx")
                 .desired_width(320.0),
-        )
-        .labelled_by(label.id);
+        );
     });
     ui.horizontal_wrapped(|ui| {
         ui.label("Events");
@@ -197,13 +199,13 @@ pub fn subscriptions_ui(
         }
     });
     ui.horizontal(|ui| {
-        let label = ui.label("Other events");
-        ui.add(
+        labelled(
+            ui,
+            "Other events",
             egui::TextEdit::singleline(&mut view.other_events)
                 .hint_text("comma-separated")
                 .desired_width(240.0),
-        )
-        .labelled_by(label.id);
+        );
     });
     let events = view.chosen_events();
     let url_ok = crate::send::parse_target(view.new_url.trim()).is_ok();
