@@ -9,8 +9,19 @@ pub fn quote_clipped(text: &str) -> String {
     if total <= SHOWN {
         return format!("{text:?}");
     }
-    let head: String = text.chars().take(SHOWN).collect();
-    format!("{head:?}… ({total} characters)")
+    format!("{:?}… ({total} characters)", head(text))
+}
+
+/// [`quote_clipped`] without the quotes.
+pub fn cut(text: &str) -> String {
+    if text.chars().count() <= SHOWN {
+        return text.to_string();
+    }
+    format!("{}…", head(text))
+}
+
+fn head(text: &str) -> String {
+    text.chars().take(SHOWN).collect()
 }
 
 /// `message` with every quoted part ("…" or `…`) longer than 60 characters cut to its first 60,

@@ -17,6 +17,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_e
 use super::curl_options::{NO_FILES, Opt, long_option, short_option};
 use super::shell::{Word, split_command};
 use super::{ImportError, imported_capture, is_token, split_header_line, split_url};
+use crate::capture::clip::cut;
 use crate::capture::{Capture, Header, HeaderList};
 
 /// What curl's `--data-urlencode` leaves as is: `ALPHA DIGIT - . _ ~`.
@@ -60,8 +61,8 @@ pub fn parse_curl(cmd: &str) -> Result<Capture, ImportError> {
         } else if let Some(long) = word.bytes.strip_prefix(b"--") {
             let name = String::from_utf8_lossy(long).into_owned();
             let flag = format!("--{name}");
-            let opt = long_option(&name)
-                .ok_or_else(|| err(line, format!("unknown option {}", super::cut(&flag))))?;
+            let opt =
+                long_option(&name).ok_or_else(|| err(line, format!("unknown option {}", cut(&flag))))?;
             let value = if opt.takes_value() {
                 Some(next_value(&mut words, &flag, line)?)
             } else {
@@ -77,7 +78,7 @@ pub fn parse_curl(cmd: &str) -> Result<Capture, ImportError> {
                     let shown = String::from_utf8_lossy(&word.bytes);
                     return Err(err(
                         line,
-                        format!("unknown option {} (in {})", super::cut(&flag), super::clip(shown)),
+                        format!("unknown option {} (in {})", cut(&flag), super::clip(shown)),
                     ));
                 };
                 if opt.takes_value() {
@@ -177,7 +178,7 @@ impl Request {
     ) -> Result<Vec<u8>, ImportError> {
         if name != b"-" {
             let name = String::from_utf8_lossy(name);
-            return Err(err(line, format!("{flag} @{} {NO_FILES}", super::cut(&name))));
+            return Err(err(line, format!("{flag} @{} {NO_FILES}", cut(&name))));
         }
         match &self.stdin {
             Some(input) if strip_newlines => Ok(input
@@ -317,7 +318,7 @@ impl Request {
     fn header(&mut self, v: &[u8], flag: &str, line: usize) -> Result<(), ImportError> {
         if v.starts_with(b"@") {
             let name = String::from_utf8_lossy(&v[1..]);
-            return Err(err(line, format!("{flag} @{} {NO_FILES}", super::cut(&name))));
+            return Err(err(line, format!("{flag} @{} {NO_FILES}", cut(&name))));
         }
         let (name, value) = if let Some((name, value)) = split_header_line(v) {
             (name, (!value.is_empty()).then(|| value.to_vec()))

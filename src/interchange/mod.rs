@@ -267,16 +267,6 @@ pub(crate) fn describe_base64(e: &base64::DecodeError) -> String {
     }
 }
 
-/// [`clip`] without the quotes.
-pub(crate) fn cut(text: &str) -> String {
-    const SHOWN: usize = 60;
-    if text.chars().count() <= SHOWN {
-        return text.to_string();
-    }
-    let head: String = text.chars().take(SHOWN).collect();
-    format!("{head}…")
-}
-
 pub(crate) fn strip_bom(b: &[u8]) -> &[u8] {
     b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)
 }
