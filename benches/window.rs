@@ -41,7 +41,7 @@ use hookscope::engine::{Engine, runtime};
 use hookscope::store::maintenance::catch_up_index;
 use hookscope::ui::detail::{BodyMode, Pane, RenderKey};
 use hookscope::ui::status_bar::ReceiverStatus;
-use support::{env_usize, info, mib, ms, own_rss, report, report_frames, section, summarize};
+use support::{client_runtime, env_usize, info, mib, ms, own_rss, report, report_frames, section, summarize};
 
 const FRAME: Duration = Duration::from_millis(16);
 const ARRIVAL_BUDGET: Duration = Duration::from_millis(50);
@@ -310,10 +310,7 @@ fn arrivals_latency(harness: &mut App, repaint: &RepaintClock, port: u16, n: usi
     let poster = std::thread::Builder::new()
         .name("bench-poster".into())
         .spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let rt = client_runtime();
             let client = reqwest::Client::builder().http1_only().build().unwrap();
             rt.block_on(async {
                 for i in 0..n {
@@ -413,10 +410,7 @@ fn big_body(harness: &mut App, port: u16, size: usize) {
         std::thread::Builder::new()
             .name("bench-big-post".into())
             .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
+                let rt = client_runtime();
                 let client = reqwest::Client::new();
                 let url = format!("http://127.0.0.1:{port}{BIG_PATH}");
                 rt.block_on(async {

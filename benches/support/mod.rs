@@ -173,12 +173,17 @@ pub fn start_listen(dir: &Path) -> (Child, u16) {
     (child, port)
 }
 
-/// Wait until `GET /__hookscope/health` answers on `port` (bounded).
-pub fn wait_healthy(port: u16, timeout: Duration) -> bool {
-    let rt = tokio::runtime::Builder::new_current_thread()
+/// A single-threaded runtime for a bench's HTTP client.
+pub fn client_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// Wait until `GET /__hookscope/health` answers on `port` (bounded).
+pub fn wait_healthy(port: u16, timeout: Duration) -> bool {
+    let rt = client_runtime();
     let client = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/__hookscope/health");
     let deadline = Instant::now() + timeout;
