@@ -291,16 +291,16 @@ thread_local! {
 }
 
 /// Run `f` with the one-digit search limited to `budget` bytes hashed in all. Returns `f`'s
-/// result, the bytes the searches hashed, and whether a search was skipped for the limit. The
+/// result and the bytes the searches hashed (a skipped search says so in its explanation). The
 /// receiver's analyzer uses it so that a flood of invalid signatures (a rotated secret) cannot
 /// make every capture cost milliseconds of hashing.
-pub fn with_search_budget<T>(budget: usize, f: impl FnOnce() -> T) -> (T, usize, bool) {
+pub fn with_search_budget<T>(budget: usize, f: impl FnOnce() -> T) -> (T, usize) {
     let before = SEARCH_LIMIT.replace(Some(budget));
     SEARCH_SPENT.set((0, false));
     let out = f();
     SEARCH_LIMIT.set(before);
-    let (spent, skipped) = SEARCH_SPENT.replace((0, false));
-    (out, spent, skipped)
+    let (spent, _) = SEARCH_SPENT.replace((0, false));
+    (out, spent)
 }
 
 /// Said after "wrong secret" when the one-digit search was skipped for the limit.

@@ -71,7 +71,7 @@ impl LiveAnalyzer {
         };
         let (spent, now) = self.search_allowance();
         let allowance = (SEARCH_BURST_BYTES - spent).max(0.0) as usize;
-        let (e, hashed, _) = with_search_budget(allowance, || {
+        let (e, hashed) = with_search_budget(allowance, || {
             evaluate(
                 &self.profiles,
                 &parts,
