@@ -181,6 +181,13 @@ fn assert_refused_untouched(dir: &Path, what: &str, expected: &str) {
             args.join(" ")
         );
         assert_eq!(sha(&db), before, "{what}: `{}` changed the file", args.join(" "));
+        for suffix in ["-wal", "-shm", "-journal"] {
+            assert!(
+                !dir.join(format!("hookscope.db{suffix}")).exists(),
+                "{what}: `{}` left hookscope.db{suffix} beside it",
+                args.join(" ")
+            );
+        }
     }
     // Importing into it is refused too, after the input was read and found valid.
     let input = dir.join("in.http");

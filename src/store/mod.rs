@@ -80,6 +80,39 @@ impl StoreError {
     }
 }
 
+/// The `-wal` and `-shm` files `SQLite` puts beside a WAL database when it is first read. A
+/// read-only connection cannot remove them when it closes, so when a file is refused, the ones
+/// that open created (the WAL still empty: nothing was written) are removed, and the refused file
+/// is left as it was found.
+struct Sidecars {
+    wal: PathBuf,
+    shm: PathBuf,
+    existed: bool,
+}
+
+impl Sidecars {
+    fn note(db: &Path) -> Self {
+        let with = |suffix: &str| {
+            let mut name = db.as_os_str().to_owned();
+            name.push(suffix);
+            PathBuf::from(name)
+        };
+        let (wal, shm) = (with("-wal"), with("-shm"));
+        let existed = wal.exists() || shm.exists();
+        Sidecars { wal, shm, existed }
+    }
+
+    fn remove_new(&self) {
+        let wal_empty = std::fs::metadata(&self.wal).map_or(true, |m| m.len() == 0);
+        if self.existed || !wal_empty {
+            return;
+        }
+        // Best effort: a file left behind is harmless, and the refusal is what gets reported.
+        let _ = std::fs::remove_file(&self.wal);
+        let _ = std::fs::remove_file(&self.shm);
+    }
+}
+
 /// Where the database lives and how to open connections to it.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -112,8 +145,14 @@ impl Store {
         }
         schema::check_header(&path)?;
         let store = Store { path };
-        let conn = store.connect_ro()?;
-        schema::check(&conn)?;
+        let sidecars = Sidecars::note(&store.path);
+        let checked = store
+            .connect_ro()
+            .and_then(|conn| schema::check(&conn).map(|_| ()));
+        if let Err(e) = checked {
+            sidecars.remove_new();
+            return Err(e);
+        }
         Ok(Some(store))
     }
 

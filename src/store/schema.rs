@@ -133,15 +133,20 @@ pub fn check_header(path: &std::path::Path) -> Result<(), StoreError> {
         return Err(StoreError::Corrupt("the file is not an SQLite database".into()));
     }
     let be = |at: usize| i32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
-    let (user_version, app_id) = (be(60), be(68));
-    if app_id != 0 && app_id != APPLICATION_ID {
+    // The header may lag a WAL not yet folded back, but versions only grow: a newer one here is
+    // newer for sure. Whether there are tables is not known yet (SQLite checks that later).
+    judge(be(68), i64::from(be(60)), false)
+}
+
+/// The rules for both checks: another program's database (its own `application_id`, or tables
+/// without ours) is foreign; a `user_version` above [`SCHEMA_VERSION`] is from a newer hookscope.
+fn judge(app_id: i32, version: i64, has_tables: bool) -> Result<(), StoreError> {
+    if app_id != APPLICATION_ID && (has_tables || app_id != 0) {
         return Err(StoreError::Foreign);
     }
-    // The header may lag a WAL not yet folded back, but versions only grow: a newer one here is
-    // newer for sure.
-    if app_id == APPLICATION_ID && i64::from(user_version) > SCHEMA_VERSION {
+    if version > SCHEMA_VERSION {
         return Err(StoreError::Newer {
-            found: i64::from(user_version),
+            found: version,
             supported: SCHEMA_VERSION,
         });
     }
@@ -160,15 +165,7 @@ pub fn check(conn: &Connection) -> Result<i64, StoreError> {
     let tables: i64 = conn
         .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
         .map_err(StoreError::corrupt)?;
-    if app_id != APPLICATION_ID && (tables > 0 || app_id != 0) {
-        return Err(StoreError::Foreign);
-    }
-    if version > SCHEMA_VERSION {
-        return Err(StoreError::Newer {
-            found: version,
-            supported: SCHEMA_VERSION,
-        });
-    }
+    judge(app_id, version, tables > 0)?;
     Ok(version)
 }
 
@@ -217,6 +214,11 @@ mod tests {
         assert!(matches!(
             check_header(&at("newer", &header(newer, APPLICATION_ID))),
             Err(StoreError::Newer { found, .. }) if found == SCHEMA_VERSION + 1
+        ));
+        // As the open check judges it: a version above ours is newer, with or without our id.
+        assert!(matches!(
+            check_header(&at("newer-without-id", &header(newer, 0))),
+            Err(StoreError::Newer { .. })
         ));
         assert!(matches!(
             check_header(&at("foreign", &header(1, 0x1234))),
