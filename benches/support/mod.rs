@@ -79,14 +79,58 @@ pub fn summarize(samples: &[Duration]) -> Summary {
     }
 }
 
-/// Print median / p99 / max of frame times against a per-frame budget.
-pub fn report_frames(what: &str, frames: &[Duration], budget: Duration) {
-    let s = summarize(frames);
+/// One frame as the thread that drew it saw it: wall time, and how much of that the thread spent
+/// running (`CLOCK_THREAD_CPUTIME_ID`). On a shared machine a slow frame with little CPU time
+/// was preempted; one with as much CPU time as wall time was busy.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Frame {
+    pub wall: Duration,
+    pub on_cpu: Duration,
+}
+
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        u64::try_from(t.tv_sec).unwrap_or(0),
+        u32::try_from(t.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// Run `f` on this thread and time it as a [`Frame`].
+pub fn time_frame(f: impl FnOnce()) -> Frame {
+    let cpu = thread_cpu();
+    let t = Instant::now();
+    f();
+    Frame {
+        wall: t.elapsed(),
+        on_cpu: thread_cpu().saturating_sub(cpu),
+    }
+}
+
+/// Print median / p99 / max of frame times against a per-frame budget, and what the slowest
+/// frame was made of (CPU time on the drawing thread).
+pub fn report_frames(what: &str, frames: &[Frame], budget: Duration) {
+    let walls: Vec<Duration> = frames.iter().map(|f| f.wall).collect();
+    let s = summarize(&walls);
     let b = format!("< {}", ms(budget));
     println!("  {what} ({} frames)", s.n);
     report("    median", &ms(s.median), &b, s.median < budget);
     report("    p99", &ms(s.p99), &b, s.p99 < budget);
     report("    max", &ms(s.max), &b, s.max < budget);
+    report_slowest(frames);
+}
+
+/// What the slowest of `frames` was made of, and the most CPU time any one of them took.
+pub fn report_slowest(frames: &[Frame]) {
+    if let Some(slowest) = frames.iter().max_by_key(|f| f.wall) {
+        info(
+            "      slowest frame's CPU time on its thread",
+            &ms(slowest.on_cpu),
+        );
+    }
+    if let Some(busiest) = frames.iter().map(|f| f.on_cpu).max() {
+        info("      most CPU time in one frame", &ms(busiest));
+    }
 }
 
 /// A field of `/proc/PID/status` in bytes (`VmRSS`, `VmHWM`), `None` when the process is gone.

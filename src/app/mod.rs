@@ -7,6 +7,7 @@ mod control_view;
 mod files;
 pub mod messages;
 pub mod render;
+mod retire;
 pub mod send_backend;
 pub mod sending;
 pub mod settings;
@@ -292,8 +293,10 @@ impl HookscopeApp {
             AppEvent::Summaries(rows) => self.list.insert_loaded(rows),
             AppEvent::Detail(c) => {
                 if self.selected == Some(c.id) {
-                    self.detail = Some(c);
+                    retire::retire(self.detail.replace(c));
                     self.detail_loading = false;
+                } else {
+                    retire::retire(c);
                 }
             }
             AppEvent::DetailMissing(id) => self.deselect(id),
@@ -302,8 +305,11 @@ impl HookscopeApp {
                 if self.render_pending == Some(key) {
                     self.render_pending = None;
                 }
+                // Prepared texts no longer shown (or replaced) are freed off this thread.
                 if self.selected == Some(key.id) {
-                    self.rendered.insert(key, code);
+                    retire::retire(self.rendered.insert(key, code));
+                } else {
+                    retire::retire(code);
                 }
             }
             AppEvent::Changed => {
@@ -359,10 +365,15 @@ impl HookscopeApp {
     fn deselect(&mut self, id: CaptureId) {
         if self.selected == Some(id) {
             self.selected = None;
-            self.detail = None;
             self.detail_loading = false;
-            self.rendered.clear();
+            self.retire_detail();
         }
+    }
+
+    /// Let go of the selected capture and its prepared views, freed off the UI thread (a big
+    /// body's are a frame's worth of work to free).
+    fn retire_detail(&mut self) {
+        retire::retire((self.detail.take(), std::mem::take(&mut self.rendered)));
     }
 
     fn select(&mut self, id: CaptureId) {
@@ -370,9 +381,8 @@ impl HookscopeApp {
             return;
         }
         self.selected = Some(id);
-        self.detail = None;
         self.detail_loading = true;
-        self.rendered.clear();
+        self.retire_detail();
         self.render_pending = None;
         self.send(Command::LoadDetail(id));
     }
