@@ -112,6 +112,43 @@ fn new_capture_appears_live_and_opens_its_detail() {
 }
 
 #[test]
+fn changing_the_selection_frees_the_old_detail_off_the_ui_thread() {
+    let (mut harness, command_rx, sink) = new_app();
+    harness.step();
+    sink.send(AppEvent::Ids(Vec::new().into()));
+    let first = capture();
+    let second = Capture {
+        id: CaptureId(42),
+        path: "/hooks/other".into(),
+        ..capture()
+    };
+    sink.send(AppEvent::Inserted(vec![
+        Summary::of(&first),
+        Summary::of(&second),
+    ]));
+    harness.run();
+    harness.get_by_label("/hooks/smtm").click();
+    harness.step();
+    sink.send(AppEvent::Detail(Box::new(first)));
+    step_until(&mut harness, "\"task_id\": \"T-1001\"");
+    let _ = commands(&command_rx);
+
+    // A big body's capture and prepared views took a whole frame to free on the UI thread: the
+    // window hands what it lets go of to a background thread instead.
+    let before = hookscope::app::retire::retired();
+    harness.get_by_label("/hooks/other").click();
+    harness.step();
+    harness.step();
+    assert!(commands(&command_rx).contains(&Command::LoadDetail(CaptureId(42))));
+    assert!(
+        hookscope::app::retire::retired() > before,
+        "the first capture's detail was freed on the UI thread"
+    );
+    sink.send(AppEvent::Detail(Box::new(second)));
+    step_until(&mut harness, "/hooks/other");
+}
+
+#[test]
 fn port_in_use_is_shown_with_a_way_to_pick_another() {
     let (mut harness, command_rx, sink) = new_app();
     harness.step();

@@ -7,7 +7,7 @@ mod control_view;
 mod files;
 pub mod messages;
 pub mod render;
-mod retire;
+pub mod retire;
 pub mod send_backend;
 pub mod sending;
 pub mod settings;

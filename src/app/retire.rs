@@ -4,6 +4,7 @@
 //! capture, its prepared views) is handed to a background thread to free instead.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::SyncSender;
 
 type Garbage = Box<dyn Send>;
@@ -12,6 +13,15 @@ static BIN: OnceLock<Option<SyncSender<Garbage>>> = OnceLock::new();
 
 /// Values waiting to be freed; past this many, a value is dropped where it was retired.
 const QUEUE: usize = 64;
+
+/// Values handed to the background thread so far (tests check that the window retires what it
+/// lets go of).
+static RETIRED: AtomicUsize = AtomicUsize::new(0);
+
+/// How many values were handed to the background thread since the process started.
+pub fn retired() -> usize {
+    RETIRED.load(Ordering::Relaxed)
+}
 
 /// Name of the thread that frees retired values.
 pub const THREAD_NAME: &str = "ui-free";
@@ -33,7 +43,11 @@ pub fn retire<T: Send + 'static>(value: T) {
     });
     match bin {
         // A failed send hands the value back inside the error, which drops it here.
-        Some(tx) => drop(tx.try_send(Box::new(value))),
+        Some(tx) => {
+            if tx.try_send(Box::new(value)).is_ok() {
+                RETIRED.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         None => drop(value),
     }
 }
