@@ -129,8 +129,17 @@ async fn self_redirector() -> (SocketAddr, Arc<Mutex<Vec<HeaderList>>>) {
     let app = Router::new()
         .fallback(
             |State(seen): State<Arc<Mutex<Vec<HeaderList>>>>, req: Request| async move {
-                if req.uri().path() == "/first" {
-                    return (StatusCode::PERMANENT_REDIRECT, [("location", "/landed")], "moved");
+                // Absolute path, relative path, a loop, and a scheme that is not followed.
+                let to = match req.uri().path() {
+                    "/first" => Some("/landed"),
+                    "/dir/first" => Some("landed"),
+                    "/dir/up" => Some("../landed?from=up"),
+                    "/loop" => Some("loop"),
+                    "/ftp" => Some("FTP://127.0.0.1/landed"),
+                    _ => None,
+                };
+                if let Some(to) = to {
+                    return (StatusCode::PERMANENT_REDIRECT, [("location", to)], "moved");
                 }
                 let headers = HeaderList::from_pairs(
                     req.headers()
@@ -160,6 +169,31 @@ fn same_origin_redirects_keep_the_signature() {
         let seen = seen.lock().unwrap().clone();
         assert_eq!(seen.len(), 1);
         assert!(seen[0].contains("stripe-signature") && seen[0].contains("authorization"));
+    });
+}
+
+#[test]
+fn relative_locations_are_resolved_and_loops_and_other_schemes_stop_with_a_reason() {
+    let rt = runtime();
+    rt.block_on(async {
+        let (addr, seen) = self_redirector().await;
+        for path in ["/dir/first", "/dir/up"] {
+            let a = client(true).send(&request(format!("http://{addr}{path}"))).await;
+            assert_eq!(a.status, Some(200), "{path}: {:?}", a.error);
+            assert!(a.error.is_none(), "{path}: {:?}", a.error);
+        }
+        assert_eq!(seen.lock().unwrap().len(), 2, "both landed");
+
+        let a = client(true).send(&request(format!("http://{addr}/loop"))).await;
+        assert_eq!(a.status, Some(308));
+        let why = a.error.expect("a loop is reported").message;
+        assert!(why.contains("stopped after 10 redirects"), "{why}");
+
+        let a = client(true).send(&request(format!("http://{addr}/ftp"))).await;
+        assert_eq!(a.status, Some(308));
+        let why = a.error.expect("an ftp: Location is reported").message;
+        assert!(why.contains("only http and https"), "{why}");
+        assert_eq!(seen.lock().unwrap().len(), 2, "nothing else landed");
     });
 }
 

@@ -225,7 +225,32 @@ fn usage_errors_exit_two_with_a_clear_message() {
         ),
         (&["send", "--url", url], "--event"),
     ];
-    for (args, needle) in cases {
+    // Waits too long to represent used to panic (--rate) or wrap round to no wait at all.
+    let base = [
+        "send",
+        "--url",
+        url,
+        "--event",
+        "smtm:task.completed",
+        "--secret",
+        "k",
+    ];
+    let more: [(&[&str], &str); 5] = [
+        (&["--rate", "1e-300", "--count", "2"], "more than a year"),
+        (&["--retry-schedule", "1e300"], "more than a year"),
+        (
+            &["--time-scale", "1e308", "--retry-schedule", "10"],
+            "more than a year",
+        ),
+        (&["--count", "0"], "--count"),
+        (&["--timeout-secs", "0"], "--timeout-secs"),
+    ];
+    let more: Vec<(Vec<&str>, &str)> = more
+        .iter()
+        .map(|(extra, needle)| ([&base[..], extra].concat(), *needle))
+        .collect();
+    for (args, needle) in cases.iter().map(|(a, n)| (a.to_vec(), *n)).chain(more) {
+        let args = &args[..];
         let out = hookscope(dir.path(), args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);

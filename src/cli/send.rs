@@ -215,6 +215,9 @@ fn prepare(engine: &Engine, args: &SendArgs) -> anyhow::Result<Vec<PreparedDeliv
     Ok(batch)
 }
 
+/// Longest wait `send` schedules: a year, in seconds.
+const MAX_WAIT_SECS: f64 = 365.0 * 86_400.0;
+
 pub fn send(dir: &Path, args: &SendArgs) -> anyhow::Result<ExitCode> {
     let schedule = parse_schedule(&args.retry_schedule).map_err(CliError::usage)?;
     if !(args.time_scale.is_finite() && args.time_scale >= 0.0) {
@@ -222,6 +225,27 @@ pub fn send(dir: &Path, args: &SendArgs) -> anyhow::Result<ExitCode> {
     }
     if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
         return Err(CliError::usage("--rate must be a positive number of deliveries per second").into());
+    }
+    if args.count == 0 {
+        return Err(CliError::usage("--count must be at least 1").into());
+    }
+    if args.timeout_secs == 0 {
+        return Err(CliError::usage("--timeout-secs must be at least 1").into());
+    }
+    // Waits longer than a year are refused rather than overflowing (or waiting forever).
+    if let Some(rate) = args.rate
+        && args.count.saturating_sub(1) as f64 / rate > MAX_WAIT_SECS
+    {
+        return Err(CliError::usage(format!(
+            "--rate {rate} with --count {} spreads the deliveries over more than a year",
+            args.count
+        ))
+        .into());
+    }
+    if schedule.iter().any(|d| d * args.time_scale > MAX_WAIT_SECS) {
+        return Err(
+            CliError::usage("a --retry-schedule delay (times --time-scale) is more than a year").into(),
+        );
     }
     let engine = Engine::open(dir)?;
     let result = prepare(&engine, args).and_then(|batch| {
@@ -235,7 +259,7 @@ pub fn send(dir: &Path, args: &SendArgs) -> anyhow::Result<ExitCode> {
         let json = args.json;
         let ctx = RunContext {
             client: Client::new(ClientConfig {
-                timeout: Duration::from_secs(args.timeout_secs.max(1)),
+                timeout: Duration::from_secs(args.timeout_secs),
                 follow_redirects: false,
             }),
             cancel: Cancel::new(),
@@ -297,7 +321,7 @@ fn print_progress(p: &Progress, json: bool) {
                 .to_string()
             } else {
                 let retry = next_retry_secs.map_or_else(String::new, |s| {
-                    let d = Duration::try_from_secs_f64(s).unwrap_or_default();
+                    let d = crate::send::secs_to_delay(s);
                     format!("; retry in {}", crate::send::describe_duration(d))
                 });
                 let dup = if *duplicate { " (duplicate)" } else { "" };

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::attempt::{Attempt, FailureKind, SendFailure};
 use super::exact;
-use super::request::{OutgoingRequest, Target, parse_target, with_path};
+use super::request::{OutgoingRequest, Target, parse_target};
 use crate::capture::{HeaderList, now_us};
 
 /// Default response timeout.
@@ -113,10 +113,24 @@ impl Client {
                 .filter(|s| (300..400).contains(s))
                 .and_then(|_| attempt.response_headers.get("location").map(str::to_owned));
             match location {
-                Some(loc) if self.config.follow_redirects && redirects < MAX_REDIRECTS => {
+                Some(loc) if self.config.follow_redirects => {
+                    if redirects == MAX_REDIRECTS {
+                        attempt.error = Some(SendFailure::new(
+                            FailureKind::Protocol,
+                            format!("stopped after {MAX_REDIRECTS} redirects (a redirect loop?)"),
+                        ));
+                        return attempt;
+                    }
+                    let url = match redirect_target(&current.url, &loc) {
+                        Ok(url) => url,
+                        Err(why) => {
+                            attempt.error = Some(SendFailure::new(FailureKind::Protocol, why));
+                            return attempt;
+                        }
+                    };
                     redirects += 1;
                     let status = attempt.status.unwrap_or(302);
-                    let next = redirected(&current, &loc, status);
+                    let next = redirected(&current, url, status);
                     let leaves_origin = !super::redirect::same_origin(&current.url, &next.url);
                     current = next;
                     if leaves_origin && !self.keep_signatures_on_redirect {
@@ -248,15 +262,26 @@ impl Client {
     }
 }
 
-/// The request after a redirect: 307/308 keep method and body; others become a bodiless GET.
-fn redirected(request: &OutgoingRequest, location: &str, status: u16) -> OutgoingRequest {
-    let url = if location.starts_with("http://") || location.starts_with("https://") {
-        location.to_string()
-    } else if location.starts_with('/') {
-        with_path(&request.url, location).unwrap_or_else(|_| request.url.clone())
-    } else {
-        request.url.clone()
-    };
+/// Where a redirect leads: its `Location` resolved against the URL that answered (absolute,
+/// `/path`, `../x`, `?q`, `//host/x` all as a browser would), and only ever to http(s).
+fn redirect_target(current: &str, location: &str) -> Result<String, String> {
+    let shown = crate::capture::clip::quote_clipped(location);
+    let base = reqwest::Url::parse(current)
+        .map_err(|e| format!("cannot resolve the redirect from {current}: {e}"))?;
+    let next = base
+        .join(location.trim())
+        .map_err(|e| format!("the redirect's Location {shown} is not a URL ({e}); not followed"))?;
+    match next.scheme() {
+        "http" | "https" => Ok(next.to_string()),
+        other => Err(format!(
+            "the redirect's Location {shown} leads to a {other}: URL; only http and https are followed"
+        )),
+    }
+}
+
+/// The request after a redirect to `url`: 307/308 keep method and body; others become a
+/// bodiless GET.
+fn redirected(request: &OutgoingRequest, url: String, status: u16) -> OutgoingRequest {
     let mut next = OutgoingRequest {
         url,
         ..request.clone()
@@ -283,8 +308,21 @@ fn failed_attempt(request: &OutgoingRequest, error: SendFailure) -> Attempt {
     }
 }
 
-/// `30 s`, `250 ms`.
+/// Seconds as a wait: negative or not a number is no wait; more than a [`Duration`] holds
+/// saturates (a scheduled time that far away never comes, it does not wrap round to now).
+pub fn secs_to_delay(secs: f64) -> Duration {
+    if secs.is_nan() || secs <= 0.0 {
+        Duration::ZERO
+    } else {
+        Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+    }
+}
+
+/// `30 s`, `250 ms`; more than a year is "more than a year".
 pub fn describe_duration(d: Duration) -> String {
+    if d > Duration::from_hours(365 * 24) {
+        return "more than a year".into();
+    }
     if d.subsec_millis() == 0 && d.as_secs() > 0 {
         format!("{} s", d.as_secs())
     } else {
@@ -350,6 +388,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn delays_saturate_instead_of_wrapping_to_zero() {
+        assert_eq!(secs_to_delay(-1.0), Duration::ZERO);
+        assert_eq!(secs_to_delay(f64::NAN), Duration::ZERO);
+        assert_eq!(secs_to_delay(1.5), Duration::from_millis(1500));
+        assert_eq!(secs_to_delay(1e300), Duration::MAX);
+        assert_eq!(secs_to_delay(f64::INFINITY), Duration::MAX);
+        assert_eq!(describe_duration(secs_to_delay(1e300)), "more than a year");
+        assert_eq!(describe_duration(Duration::from_millis(250)), "250 ms");
+    }
+
+    #[test]
     fn redirect_rules() {
         let req = OutgoingRequest {
             method: "POST".into(),
@@ -357,15 +406,29 @@ mod tests {
             headers: HeaderList::from_pairs([("Content-Type", "x"), ("X", "1")]),
             body: b"b".to_vec(),
         };
-        let same = redirected(&req, "/b", 307);
+        let same = redirected(&req, redirect_target(&req.url, "/b").unwrap(), 307);
         assert_eq!(
             (same.method.as_str(), same.url.as_str(), same.body.as_slice()),
             ("POST", "http://h/b", &b"b"[..])
         );
-        let get = redirected(&req, "http://o/c", 302);
+        let get = redirected(&req, redirect_target(&req.url, "http://o/c").unwrap(), 302);
         assert_eq!((get.method.as_str(), get.url.as_str()), ("GET", "http://o/c"));
         assert!(get.body.is_empty() && !get.headers.contains("content-type"));
         assert_eq!(describe_duration(Duration::from_secs(30)), "30 s");
         assert_eq!(describe_duration(Duration::from_millis(250)), "250 ms");
+        // Resolved as a browser would; only http(s) is followed.
+        let from = "http://h:8080/a/b?q=1";
+        for (location, to) in [
+            ("c", "http://h:8080/a/c"),
+            ("../c", "http://h:8080/c"),
+            ("?x=2", "http://h:8080/a/b?x=2"),
+            ("//other/x", "http://other/x"),
+            ("HTTPS://Other/y", "https://other/y"),
+        ] {
+            assert_eq!(redirect_target(from, location).as_deref(), Ok(to), "{location}");
+        }
+        for location in ["ftp://h/x", "file:///etc/passwd", "javascript:alert(1)"] {
+            assert!(redirect_target(from, location).is_err(), "{location}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! concurrency. Every attempt is reported through the progress sink and stored.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -156,10 +156,14 @@ pub async fn run(deliveries: Vec<PreparedDelivery>, opts: &SimOptions, ctx: &Run
     let start = Instant::now();
     for (index, delivery) in deliveries.into_iter().enumerate() {
         if let Some(rate) = opts.rate_per_sec.filter(|r| r.is_finite() && *r > 0.0) {
-            let at = start + Duration::from_secs_f64(index as f64 / rate);
-            tokio::select! {
-                () = tokio::time::sleep_until(at.into()) => {}
-                () = ctx.cancel.cancelled() => {}
+            // A rate so low that the time overflows: that delivery never comes due.
+            let wait = super::client::secs_to_delay(index as f64 / rate);
+            match start.checked_add(wait) {
+                Some(at) => tokio::select! {
+                    () = tokio::time::sleep_until(at.into()) => {}
+                    () = ctx.cancel.cancelled() => {}
+                },
+                None => ctx.cancel.cancelled().await,
             }
         }
         // The first attempt's permit is taken here, so first attempts start in order.
@@ -311,7 +315,7 @@ async fn deliver(
         });
         let Some(delay) = next else { break };
         state = DeliveryState::Cancelled;
-        let delay = Duration::try_from_secs_f64(delay).unwrap_or(Duration::ZERO);
+        let delay = super::client::secs_to_delay(delay);
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             () = ctx.cancel.cancelled() => break,
