@@ -116,15 +116,35 @@ impl Forwarder {
 }
 
 /// Does `target` point at the receiver listening on `listening` (forwarding there would loop)?
+/// The host is read as the resolver reads it: `127.1`, `0x7f.0.0.1`, `2130706433` and
+/// `[::ffff:127.0.0.1]` are all 127.0.0.1, and any `*.localhost` name is this machine.
 pub fn points_at(target: &str, listening: std::net::SocketAddr) -> bool {
+    use std::net::IpAddr;
     let Ok(t) = super::request::parse_target(target) else {
         return false;
     };
-    let host_is_us = t.host == "localhost"
-        || t.host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified() || ip == listening.ip());
-    !t.https && host_is_us && t.port == listening.port()
+    if t.https || t.port != listening.port() {
+        return false;
+    }
+    let name = t.host.trim_end_matches('.').to_ascii_lowercase();
+    if name == "localhost" || name.ends_with(".localhost") {
+        return true;
+    }
+    let spelled = if t.host.contains(':') {
+        format!("http://[{}]/", t.host)
+    } else {
+        format!("http://{}/", t.host)
+    };
+    let normal = reqwest::Url::parse(&spelled).ok().and_then(|u| {
+        u.host_str()
+            .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned())
+    });
+    let ip = match normal.and_then(|h| h.parse::<IpAddr>().ok()) {
+        Some(IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        Some(ip) => ip,
+        None => return false,
+    };
+    ip.is_loopback() || ip.is_unspecified() || ip == listening.ip()
 }
 
 async fn forward_loop(
@@ -226,5 +246,38 @@ async fn forward_one(client: &Client, config: &ForwardConfig, capture: &Capture)
             latency_us: 0,
             error: Some(SendFailure::new(FailureKind::Invalid, e.to_string())),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::points_at;
+
+    #[test]
+    fn every_spelling_of_this_receiver_is_recognised() {
+        let us: std::net::SocketAddr = "127.0.0.1:8787".parse().unwrap();
+        for target in [
+            "http://127.0.0.1:8787/x",
+            "http://127.1:8787/x",
+            "http://0x7f.0.0.1:8787/x",
+            "http://2130706433:8787/x",
+            "http://127.0.0.1.:8787/x",
+            "http://[::1]:8787/x",
+            "http://[::ffff:127.0.0.1]:8787/x",
+            "http://0.0.0.0:8787/x",
+            "http://LOCALHOST:8787/x",
+            "http://api.localhost:8787/x",
+        ] {
+            assert!(points_at(target, us), "{target}");
+        }
+        for target in [
+            "http://127.0.0.1:8788/x",
+            "https://127.0.0.1:8787/x",
+            "http://example.com:8787/x",
+            "http://10.0.0.1:8787/x",
+            "not a url",
+        ] {
+            assert!(!points_at(target, us), "{target}");
+        }
     }
 }
