@@ -309,3 +309,42 @@ fn unsigned_and_body_file_sends() {
     assert_eq!(seen[2].body, [0xff, 0, 1]);
     drop(rt);
 }
+
+#[test]
+fn a_body_file_over_the_cap_is_refused_before_it_is_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    // Sparse: 1 byte over the cap, no disk used.
+    let big = dir.path().join("big.json");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(hookscope::cli::MAX_BODY_FILE_BYTES as u64 + 1)
+        .unwrap();
+    let big = big.to_str().unwrap();
+    let url = dead_url();
+    // A capture to replay.
+    let raw = dir.path().join("one.http");
+    std::fs::write(&raw, b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}").unwrap();
+    let out = hookscope(dir.path(), &["import", raw.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for args in [
+        &["send", "--url", url.as_str(), "--body-file", big, "--unsigned"][..],
+        &[
+            "verify",
+            "--scheme",
+            "github",
+            "--secret",
+            "k",
+            "--header",
+            "X-Hub-Signature-256: sha256=00",
+            "--body-file",
+            big,
+        ][..],
+        &["replay", "1", "--to", url.as_str(), "--body-file", big][..],
+    ] {
+        let out = hookscope(dir.path(), args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("larger than 25 MiB"), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+}

@@ -186,6 +186,35 @@ impl CliError {
 
 /// The data dir: `--data-dir` / `HOOKSCOPE_DATA_DIR`, else the platform data dir.
 /// Write to stdout; a closed pipe (`| head`) ends output quietly.
+/// Most bytes a body given on the command line (`--body-file`, `-` for stdin) may have: the
+/// receiver's default body cap. More is refused before it is all read (`/dev/zero` would
+/// otherwise fill the memory), and every attempt stores its body.
+pub const MAX_BODY_FILE_BYTES: usize = crate::server::DEFAULT_MAX_BODY_BYTES;
+
+/// Read a request body from `path` (`-`: stdin), at most [`MAX_BODY_FILE_BYTES`].
+pub(crate) fn read_body_file(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    use std::io::Read as _;
+    let (name, reader): (String, Box<dyn std::io::Read>) = if path.as_os_str() == "-" {
+        ("stdin".into(), Box::new(std::io::stdin()))
+    } else {
+        let file = std::fs::File::open(path)
+            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+        (path.display().to_string(), Box::new(file))
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_BODY_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::usage(format!("cannot read {name}: {e}")))?;
+    if bytes.len() > MAX_BODY_FILE_BYTES {
+        return Err(CliError::usage(format!(
+            "the body in {name} is larger than {} MiB, the most a request body may have here",
+            MAX_BODY_FILE_BYTES >> 20
+        )));
+    }
+    Ok(bytes)
+}
+
 pub(crate) fn out(text: &str) {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();

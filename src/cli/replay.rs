@@ -161,10 +161,7 @@ fn replay(engine: &Engine, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         edits.push(HeaderEdit::Set { name, value });
     }
     let body = match &args.body_file {
-        Some(path) => Some(
-            std::fs::read(path)
-                .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?,
-        ),
+        Some(path) => Some(super::read_body_file(path)?),
         None => None,
     };
     let resign = if args.re_sign {

@@ -195,8 +195,7 @@ fn prepare(engine: &Engine, args: &SendArgs) -> anyhow::Result<Vec<PreparedDeliv
     let Some(path) = &args.body_file else {
         return Err(CliError::usage("give --event PROVIDER:EVENT or --body-file FILE").into());
     };
-    let bytes =
-        std::fs::read(path).map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = super::read_body_file(path)?;
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes)
         && v.is_object()
         && events::check_test_flag(&v).is_err()

@@ -1,6 +1,6 @@
 //! `verify`, `sign` and `profile add|list|remove`.
 
-use std::io::{IsTerminal as _, Read as _};
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -263,14 +263,7 @@ pub fn parse_header(line: &str) -> anyhow::Result<(String, String)> {
 }
 
 fn read_body(path: &Path) -> anyhow::Result<Vec<u8>> {
-    if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|e| usage(format!("cannot read the body from stdin: {e}")))?;
-        return Ok(buf);
-    }
-    std::fs::read(path).map_err(|e| usage(format!("cannot read --body-file {}: {e}", path.display())))
+    Ok(super::read_body_file(path)?)
 }
 
 /// The request to verify or sign, from a capture or from the flags (flags override the capture).
