@@ -123,6 +123,30 @@ fn cross_origin_redirects_drop_signatures_unless_asked() {
     });
 }
 
+#[test]
+fn custom_signature_headers_named_by_profiles_are_dropped_too() {
+    let rt = runtime();
+    rt.block_on(async {
+        let landing = Fixture::start(0, Duration::ZERO).await;
+        let away = redirector(307, format!("http://{}", landing.addr)).await;
+        let mut req = request(format!("http://{away}/hooks/in"));
+        req.headers = HeaderList::from_pairs([("Content-Type", "application/json"), ("X-My-Sig", "mac")]);
+        // A name no built-in rule knows goes along...
+        let a = client(true).send(&req).await;
+        assert_eq!(a.status, Some(200), "{:?}", a.error);
+        assert!(names(&landing.wait_for(1)[0].headers).contains(&"x-my-sig".to_string()));
+        // ...unless a signing profile's scheme names it.
+        let a = client(true)
+            .signature_headers(vec!["x-my-sig".into()])
+            .send(&req)
+            .await;
+        assert_eq!(a.status, Some(200), "{:?}", a.error);
+        let got = names(&landing.wait_for(2)[1].headers);
+        assert!(!got.contains(&"x-my-sig".to_string()), "{got:?}");
+        assert!(got.contains(&"content-type".to_string()));
+    });
+}
+
 /// Redirects `/first` to `/landed` on itself and records the headers `/landed` receives.
 async fn self_redirector() -> (SocketAddr, Arc<Mutex<Vec<HeaderList>>>) {
     let seen: Arc<Mutex<Vec<HeaderList>>> = Arc::default();

@@ -323,7 +323,11 @@ fn a_body_file_over_the_cap_is_refused_before_it_is_read_whole() {
     let url = dead_url();
     // A capture to replay.
     let raw = dir.path().join("one.http");
-    std::fs::write(&raw, b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}").unwrap();
+    std::fs::write(
+        &raw,
+        b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}",
+    )
+    .unwrap();
     let out = hookscope(dir.path(), &["import", raw.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for args in [

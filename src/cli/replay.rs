@@ -93,6 +93,18 @@ pub struct ReplayArgs {
     pub json: bool,
 }
 
+/// Every signing profile's signature header, and the one re-signing adds: dropped like the
+/// built-in ones when a followed redirect leaves the origin.
+fn profile_signature_headers(engine: &Engine, resign: Option<&str>) -> anyhow::Result<Vec<String>> {
+    let reader = engine.store().reader()?;
+    let mut names: Vec<String> = crate::store::list_profiles(reader.connection())?
+        .iter()
+        .map(|p| p.scheme.signature_header().to_string())
+        .collect();
+    names.extend(resign.map(str::to_owned));
+    Ok(names)
+}
+
 /// The resign settings from `--profile` or `--scheme`/`--secret`.
 pub(crate) fn signing_from_args(
     engine: &Engine,
@@ -193,12 +205,17 @@ fn replay(engine: &Engine, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         resign,
     };
     let now = crate::capture::now_us() / 1_000_000;
+    let resign_header = plan
+        .resign
+        .as_ref()
+        .map(|r| r.scheme.signature_header().to_string());
     let request = build_replay(&capture, &plan, now).map_err(|e| CliError::usage(e.to_string()))?;
     let client = Client::new(ClientConfig {
         timeout: Duration::from_secs(args.timeout_secs.max(1)),
         follow_redirects: args.follow_redirects,
     })
-    .keep_signatures_on_redirect(args.keep_signature_on_redirect);
+    .keep_signatures_on_redirect(args.keep_signature_on_redirect)
+    .signature_headers(profile_signature_headers(engine, resign_header.as_deref())?);
     let runtime = crate::engine::runtime()?;
     let attempt = runtime.block_on(client.send(&request));
     drop(runtime);

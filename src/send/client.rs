@@ -46,6 +46,8 @@ pub struct Client {
     tls: Option<reqwest::Client>,
     /// Keep signature and credential headers when a followed redirect leaves the origin.
     keep_signatures_on_redirect: bool,
+    /// More signature headers to drop on such a redirect (custom schemes' headers).
+    signature_headers: Vec<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -70,7 +72,16 @@ impl Client {
             config,
             tls,
             keep_signatures_on_redirect: false,
+            signature_headers: Vec::new(),
         }
+    }
+
+    /// Also treat these header names as signatures on a followed redirect to another origin:
+    /// the headers of custom schemes (signing profiles), which no built-in rule knows.
+    #[must_use]
+    pub fn signature_headers(mut self, names: Vec<String>) -> Self {
+        self.signature_headers = names;
+        self
     }
 
     /// Let followed redirects to another origin (scheme, host or port) carry signature and
@@ -134,7 +145,7 @@ impl Client {
                     let leaves_origin = !super::redirect::same_origin(&current.url, &next.url);
                     current = next;
                     if leaves_origin && !self.keep_signatures_on_redirect {
-                        super::redirect::strip_credentials(&mut current.headers);
+                        super::redirect::strip_credentials(&mut current.headers, &self.signature_headers);
                     }
                 }
                 _ => return attempt,

@@ -32,11 +32,13 @@ pub fn same_origin(a: &str, b: &str) -> bool {
     }
 }
 
-/// Remove signature and credential headers; returns the names removed, in order.
-pub fn strip_credentials(headers: &mut HeaderList) -> Vec<String> {
+/// Remove signature and credential headers, and those named in `also` (custom schemes'
+/// signature headers); returns the names removed, in order.
+pub fn strip_credentials(headers: &mut HeaderList, also: &[String]) -> Vec<String> {
     let mut removed = Vec::new();
     headers.0.retain(|h| {
-        let drop = is_credential_header(&h.name);
+        let drop = is_credential_header(&h.name)
+            || also.iter().any(|a| a.trim().eq_ignore_ascii_case(h.name.trim()));
         if drop {
             removed.push(h.name.clone());
         }
@@ -95,8 +97,12 @@ mod tests {
             ("Stripe-Signature", "t=1,v1=x"),
             ("B", "2"),
             ("Authorization", "Bearer k"),
+            ("X-My-Sig", "mac"),
         ]);
-        assert_eq!(strip_credentials(&mut h), ["Stripe-Signature", "Authorization"]);
+        assert_eq!(
+            strip_credentials(&mut h, &["x-my-sig".to_string()]),
+            ["Stripe-Signature", "Authorization", "X-My-Sig"]
+        );
         let names: Vec<_> = h.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(names, ["A", "B"]);
     }
