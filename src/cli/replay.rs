@@ -247,6 +247,37 @@ pub(crate) fn header_pairs(h: &HeaderList) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Most of a response body printed on a terminal; the attempt stores all of it.
+const PRINTED_BODY_BYTES: usize = 64 * 1024;
+
+/// A text response body as printed: at most [`PRINTED_BODY_BYTES`] (with a note of what was
+/// left out), and control characters other than line breaks and tabs escaped, so a response
+/// cannot move the cursor or retitle the terminal.
+fn printable_body(body: &str) -> String {
+    let mut end = body.len().min(PRINTED_BODY_BYTES);
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + 64);
+    for c in body[..end].chars() {
+        if c.is_control() && !matches!(c, '\n' | '\t' | '\r') {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if end < body.len() {
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "… {} more bytes not shown (stored with the attempt; --json prints them all)\n",
+            body.len() - end
+        ));
+    }
+    out
+}
+
 fn print_attempt(a: &Attempt, json: bool) -> anyhow::Result<()> {
     let mut text = String::new();
     if json {
@@ -271,8 +302,9 @@ fn print_attempt(a: &Attempt, json: bool) -> anyhow::Result<()> {
             text.push('\n');
             match std::str::from_utf8(&a.response_body) {
                 Ok(body) => {
-                    text.push_str(body);
-                    if !body.is_empty() && !body.ends_with('\n') {
+                    let shown = printable_body(body);
+                    text.push_str(&shown);
+                    if !shown.is_empty() && !shown.ends_with('\n') {
                         text.push('\n');
                     }
                 }
@@ -287,4 +319,23 @@ fn print_attempt(a: &Attempt, json: bool) -> anyhow::Result<()> {
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_bodies_are_capped_and_cannot_drive_the_terminal() {
+        assert_eq!(printable_body("ok\n"), "ok\n");
+        assert_eq!(
+            printable_body("a\u{1b}]0;pwned\u{7}b\tc"),
+            "a\\u{1b}]0;pwned\\u{7}b\tc"
+        );
+        let big = "é".repeat(PRINTED_BODY_BYTES);
+        let shown = printable_body(&big);
+        assert!(shown.len() < PRINTED_BODY_BYTES + 200);
+        assert!(shown.ends_with("more bytes not shown (stored with the attempt; --json prints them all)\n"));
+        assert!(shown.contains(&format!("… {} more bytes", big.len() - PRINTED_BODY_BYTES)));
+    }
 }

@@ -236,7 +236,7 @@ pub fn send(dir: &Path, args: &SendArgs) -> anyhow::Result<ExitCode> {
         && args.count.saturating_sub(1) as f64 / rate > MAX_WAIT_SECS
     {
         return Err(CliError::usage(format!(
-            "--rate {rate} with --count {} spreads the deliveries over more than a year",
+            "--rate with --count {} spreads the deliveries over more than a year",
             args.count
         ))
         .into());
