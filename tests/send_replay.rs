@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use hookscope::capture::{Capture, CaptureId, HeaderList, now_us};
 use hookscope::engine::Engine;
 use hookscope::send::{
-    AttemptKind, Client, ClientConfig, FailureKind, ForwardConfig, Forwarder, HeaderEdit, PathSource,
-    ReplayPlan, Resign, build_replay,
+    AttemptKind, Client, ClientConfig, FailureKind, ForwardConfig, ForwardEvent, Forwarder, HeaderEdit,
+    PathSource, ReplayPlan, Resign, build_replay,
 };
 use hookscope::signature::{RequestParts, Scheme, VerifyOptions, sign, verify};
 use hookscope::store::outgoing::attempts_for_capture;
@@ -440,5 +440,48 @@ fn forward_mode_sends_each_capture_and_records_the_attempt() {
         source.stop().await;
         target.stop().await;
     });
+    drop(rt);
+}
+
+#[test]
+fn stopping_forwarding_counts_what_was_never_forwarded() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = rt.block_on(Receiver::start(dir.path()));
+    let engine = source.engine.as_ref().unwrap();
+    // A target that accepts and never answers: every send hangs.
+    let hanging = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = format!("http://{}/in", hanging.local_addr().unwrap());
+    let events: std::sync::Arc<std::sync::Mutex<Vec<ForwardEvent>>> = std::sync::Arc::default();
+    let seen = events.clone();
+    let forwarder = Forwarder::start(
+        rt.handle(),
+        &engine.writer(),
+        ForwardConfig::new(target),
+        Some(std::sync::Arc::new(move |e| seen.lock().unwrap().push(e))),
+    );
+    let captures: Vec<Capture> = (0..12)
+        .map(|i| Capture {
+            method: "POST".into(),
+            path: format!("/c/{i}"),
+            http_version: "HTTP/1.1".into(),
+            body: b"{}".to_vec(),
+            body_len: 2,
+            ..Capture::default()
+        })
+        .collect();
+    rt.block_on(engine.writer().insert_all(captures)).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    rt.block_on(forwarder.stop());
+    let events = events.lock().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ForwardEvent::Abandoned { count: 12 })),
+        "all 12 hung or queued: {events:?}"
+    );
+    drop(events);
+    drop(hanging);
+    rt.block_on(source.stop());
     drop(rt);
 }

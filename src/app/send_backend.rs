@@ -172,6 +172,12 @@ impl SendBackend {
             ForwardEvent::Skipped { after, before } => {
                 emit(&sink, SendEvent::ForwardSkipped { after, before });
             }
+            ForwardEvent::Abandoned { count } => emit(
+                &sink,
+                SendEvent::ForwardFailed {
+                    message: format!("{count} captures were not forwarded: forwarding stopped first"),
+                },
+            ),
         });
         let forwarder = Forwarder::start(
             ctx.runtime,

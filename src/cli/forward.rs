@@ -30,6 +30,10 @@ pub fn start(engine: &Engine, target: &str, listening: SocketAddr) -> Result<For
             "hookscope: warning: the forward target is too slow; captures after #{after} and before #{before} \
              were not forwarded"
         ),
+        ForwardEvent::Abandoned { count } => eprintln!(
+            "hookscope: warning: {count} capture{} not forwarded: forwarding stopped first (they are stored)",
+            if count == 1 { " was" } else { "s were" }
+        ),
     });
     let forwarder = Forwarder::start(
         &tokio::runtime::Handle::current(),

@@ -23,6 +23,8 @@ use crate::store::{StoreEvent, Subscriber, WriterHandle};
 
 /// Committed batches queued for the forwarder before it is considered lagging.
 pub const QUEUE_BATCHES: usize = 256;
+/// How long sends in flight may take to finish once forwarding stops.
+const FINISH_IN_FLIGHT: Duration = Duration::from_secs(3);
 /// Default number of forwards in flight.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
@@ -55,6 +57,9 @@ pub enum ForwardEvent {
     },
     /// Captures that were not forwarded because the forwarder fell behind.
     Skipped { after: CaptureId, before: CaptureId },
+    /// Forwarding stopped with this many captures still queued or in flight (not forwarded,
+    /// no attempt stored).
+    Abandoned { count: usize },
 }
 
 /// Called for every forward event; must not block.
@@ -160,6 +165,7 @@ async fn forward_loop(
     let config = Arc::new(config);
     let mut tasks = JoinSet::new();
     let mut last = CaptureId(0);
+    let mut abandoned = 0;
     loop {
         let event = tokio::select! {
             e = sub.events.recv() => e,
@@ -178,13 +184,16 @@ async fn forward_loop(
                 });
             }
         }
-        for capture in batch.iter() {
+        for (i, capture) in batch.iter().enumerate() {
             last = capture.id;
             let permit = tokio::select! {
                 p = semaphore.clone().acquire_owned() => p.ok(),
                 () = cancel.cancelled() => None,
             };
-            let Some(permit) = permit else { break };
+            let Some(permit) = permit else {
+                abandoned += batch.len() - i;
+                break;
+            };
             let (client, config, writer, sink, stats) = (
                 client.clone(),
                 config.clone(),
@@ -219,8 +228,25 @@ async fn forward_loop(
         // Reap finished sends so the set stays small.
         while tasks.try_join_next().is_some() {}
     }
+    // Sends in flight get a moment to finish; what is still queued is counted, not lost
+    // silently.
+    let _ = tokio::time::timeout(FINISH_IN_FLIGHT, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    abandoned += tasks.len();
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
+    while let Ok(event) = sub.events.try_recv() {
+        if let StoreEvent::Inserted(batch) = event {
+            abandoned += batch.len();
+        }
+    }
+    if abandoned > 0
+        && let Some(s) = &sink
+    {
+        s(ForwardEvent::Abandoned { count: abandoned });
+    }
 }
 
 async fn forward_one(client: &Client, config: &ForwardConfig, capture: &Capture) -> Attempt {
