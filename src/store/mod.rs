@@ -113,6 +113,9 @@ impl Sidecars {
     }
 }
 
+/// How long a connection waits for another one's lock before giving up.
+pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Where the database lives and how to open connections to it.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -177,7 +180,7 @@ impl Store {
         if existed {
             schema::check(&conn)?;
         }
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         // Before WAL mode writes the first page: an empty file can still get auto-vacuum.
         let pages: i64 = conn
             .query_row("PRAGMA page_count", [], |r| r.get(0))
@@ -200,7 +203,7 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(StoreError::corrupt)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         Ok(conn)
     }
 

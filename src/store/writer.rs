@@ -105,8 +105,8 @@ pub struct Writer {
     checkpointer: Option<Checkpointer>,
 }
 
-/// After a burst, once the checkpointer has caught up and the WAL starts over, its file is cut
-/// back to this size on the next commit (it would otherwise keep its largest size).
+/// After a burst the WAL file keeps its largest size; once ingest is idle it is cut back to
+/// nothing when it is larger than this.
 pub const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
 /// How often the checkpointer folds the WAL back into the database file.
@@ -114,23 +114,42 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(2
 
 /// Copies committed WAL frames into the database file on its own thread and connection
 /// (`wal_checkpoint(PASSIVE)` never blocks the writer), so commits never pay for checkpoints.
+///
+/// Cutting an outgrown WAL file back is not left to `SQLite`'s `journal_size_limit`, which does
+/// it in the first commit after the WAL starts over: freeing gigabytes of WAL took that commit
+/// (and the request waiting on it) ~0.4 s. Instead, when a pass finds everything folded back
+/// and nothing new since the previous one (ingest is idle) and the file is over
+/// [`WAL_SIZE_LIMIT`], the checkpointer asks the writer thread for a `TRUNCATE` checkpoint.
 struct Checkpointer {
     stop: std::sync::mpsc::SyncSender<()>,
     join: JoinHandle<()>,
 }
 
 impl Checkpointer {
-    fn start(store: &Store) -> Result<Self, StoreError> {
+    fn start(store: &Store, writer: mpsc::Sender<Request>) -> Result<Self, StoreError> {
         let conn = store.connect_rw()?;
+        let wal = wal_path(store);
         let (stop, stopped) = std::sync::mpsc::sync_channel::<()>(1);
         let join = std::thread::Builder::new()
             .name("store-checkpoint".into())
             .spawn(move || {
+                let mut previous_log = -1;
                 while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
                     stopped.recv_timeout(CHECKPOINT_EVERY)
                 {
                     // Busy or failed checkpoints are retried on the next tick; the WAL keeps the data.
-                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    let Ok((busy, log, done)) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                    }) else {
+                        continue;
+                    };
+                    let idle = busy == 0 && log == done && log == previous_log;
+                    previous_log = log;
+                    let outgrown = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_SIZE_LIMIT as u64);
+                    if idle && outgrown {
+                        // Queued behind whatever the writer has to do; skipped when its queue is full.
+                        let _ = writer.try_send(Request::Call(Box::new(|conn, _| cut_back_wal(conn))));
+                    }
                 }
             })?;
         Ok(Checkpointer { stop, join })
@@ -142,20 +161,36 @@ impl Checkpointer {
     }
 }
 
+fn wal_path(store: &Store) -> std::path::PathBuf {
+    let mut name = store.path().as_os_str().to_owned();
+    name.push("-wal");
+    std::path::PathBuf::from(name)
+}
+
+/// On the writer's connection: fold back what is left and truncate the WAL file to nothing.
+/// Readers in the middle of a read make it busy; then it does nothing and waits for the next
+/// idle moment rather than holding up the writer.
+fn cut_back_wal(conn: &mut Connection) {
+    let _ = conn.busy_timeout(std::time::Duration::ZERO);
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    let _ = conn.busy_timeout(super::BUSY_TIMEOUT);
+}
+
 impl Writer {
     pub fn start(store: &Store, analyzer: Box<dyn Analyzer>) -> Result<Self, StoreError> {
         let conn = store.connect_rw()?;
-        // The checkpointer thread does this work instead of the committing thread.
+        // The checkpointer thread does this work instead of the committing thread, and cuts an
+        // outgrown WAL file back when ingest is idle (never in a commit).
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
+        conn.pragma_update(None, "journal_size_limit", -1)?;
         if let Some(pages) = std::env::var(MAX_PAGES_ENV)
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok())
         {
             conn.pragma_update(None, "max_page_count", pages)?;
         }
-        let checkpointer = Checkpointer::start(store)?;
         let (tx, rx) = mpsc::channel(QUEUE);
+        let checkpointer = Checkpointer::start(store, tx.clone())?;
         let subs: Subscriptions = Arc::default();
         let thread_subs = subs.clone();
         let join = std::thread::Builder::new()
