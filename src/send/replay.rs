@@ -48,7 +48,23 @@ pub fn parse_header_arg(s: &str) -> Result<(String, String), String> {
     if name.is_empty() {
         return Err(format!("'{s}' has no header name"));
     }
-    Ok((name.to_string(), value.trim().to_string()))
+    let shown = crate::capture::clip::quote_clipped(s);
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+    {
+        return Err(format!(
+            "{shown}: a header name is letters, digits and !#$%&'*+-.^_`|~ only"
+        ));
+    }
+    let value = value.trim();
+    if let Some(b) = value.bytes().find(|b| (*b < 0x20 && *b != b'\t') || *b == 0x7f) {
+        return Err(format!(
+            "{shown}: a header value cannot hold the control character 0x{b:02x} (line breaks and NUL \
+             included)"
+        ));
+    }
+    Ok((name.to_string(), value.to_string()))
 }
 
 /// Everything a replay can change.
@@ -225,6 +241,17 @@ mod tests {
             ("X-A".into(), "b c".into())
         );
         assert!(parse_header_arg("nocolon").is_err());
+        // Nothing that would split the request or that no server accepts.
+        for bad in [
+            "X-A: b\r\nX-Injected: 1",
+            "X-A: b\u{0}c",
+            "X-A: \u{1b}[31m",
+            "X A: b",
+            "X(A): b",
+        ] {
+            assert!(parse_header_arg(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_header_arg("X-A: b\tc").unwrap().1, "b\tc");
     }
 
     #[test]
