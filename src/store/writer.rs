@@ -115,11 +115,12 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(2
 /// Copies committed WAL frames into the database file on its own thread and connection
 /// (`wal_checkpoint(PASSIVE)` never blocks the writer), so commits never pay for checkpoints.
 ///
-/// Cutting an outgrown WAL file back is not left to `SQLite`'s `journal_size_limit`, which does
-/// it in the first commit after the WAL starts over: freeing gigabytes of WAL took that commit
-/// (and the request waiting on it) ~0.4 s. Instead, when a pass finds everything folded back
-/// and nothing new since the previous one (ingest is idle) and the file is over
-/// [`WAL_SIZE_LIMIT`], the checkpointer asks the writer thread for a `TRUNCATE` checkpoint.
+/// Cutting an outgrown WAL file back is not left to `SQLite`'s `journal_size_limit` alone, which
+/// does it in the first commit after the WAL starts over: freeing gigabytes of WAL took that
+/// commit (and the request waiting on it) ~0.4 s. When a pass finds everything folded back and
+/// nothing new since the previous one (ingest is idle) and the file is over [`WAL_SIZE_LIMIT`],
+/// the checkpointer asks the writer thread for a `TRUNCATE` checkpoint, so the next commit finds
+/// nothing to cut.
 struct Checkpointer {
     stop: std::sync::mpsc::SyncSender<()>,
     join: JoinHandle<()>,
@@ -180,9 +181,10 @@ impl Writer {
     pub fn start(store: &Store, analyzer: Box<dyn Analyzer>) -> Result<Self, StoreError> {
         let conn = store.connect_rw()?;
         // The checkpointer thread does this work instead of the committing thread, and cuts an
-        // outgrown WAL file back when ingest is idle (never in a commit).
+        // outgrown WAL file back as soon as ingest is idle. The limit stays as a backstop for
+        // load that never pauses (then a commit after a WAL restart cuts the file back).
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        conn.pragma_update(None, "journal_size_limit", -1)?;
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         if let Some(pages) = std::env::var(MAX_PAGES_ENV)
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok())
