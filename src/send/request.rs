@@ -70,7 +70,16 @@ pub fn parse_target(url: &str) -> Result<Target, UrlError> {
     };
     let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(split);
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    // Credentials in a URL would be neither sent (no Basic auth is built from them) nor kept
+    // secret (targets are printed and stored with each attempt): refused, with the way out.
+    if let Some((userinfo, _)) = authority.rsplit_once('@') {
+        return Err(UrlError {
+            url: url.replacen(userinfo, "***", 1),
+            reason: "it has a user:password@ part, which would be stored and printed with every \
+                     attempt; leave it out (send credentials with --header 'Authorization: ...')"
+                .into(),
+        });
+    }
     if authority.is_empty() {
         return Err(err("it has no host"));
     }
@@ -257,6 +266,11 @@ mod tests {
         assert!(parse_target("http://:80/").is_err());
         assert!(parse_target("http://h:99999/").is_err());
         assert!(parse_target("http://h/a b").is_err());
+        // A password in the URL would end up in every stored attempt: refused.
+        let e = parse_target("http://user:secret@h/x").unwrap_err().to_string();
+        assert!(e.contains("user:password@") && !e.contains("secret@"), "{e}");
+        // An @ after the host is part of the path.
+        assert_eq!(parse_target("http://h/a@b").unwrap().path_and_query, "/a@b");
     }
 
     #[test]
