@@ -174,31 +174,29 @@ fn duplicate_repeats_the_delivery_id() {
 fn usage_errors_exit_two_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let url = "http://127.0.0.1:9/x";
-    let cases: [(&[&str], &str); 6] = [
+    // A complete signed send, to which each case adds one wrong flag.
+    let base = [
+        "send",
+        "--url",
+        url,
+        "--event",
+        "smtm:task.completed",
+        "--secret",
+        "k",
+    ];
+    let with = |extra: &[&'static str]| [&base[..], extra].concat();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
         (
-            &["send", "--url", url, "--event", "smtm:task.completed"],
+            vec!["send", "--url", url, "--event", "smtm:task.completed"],
             "--secret",
         ),
+        (with(&["--set", "test=false"]), "\"test\": true"),
         (
-            &[
-                "send",
-                "--url",
-                url,
-                "--event",
-                "smtm:task.completed",
-                "--secret",
-                "k",
-                "--set",
-                "test=false",
-            ],
-            "\"test\": true",
-        ),
-        (
-            &["send", "--url", url, "--event", "smtm:nope", "--secret", "k"],
+            vec!["send", "--url", url, "--event", "smtm:nope", "--secret", "k"],
             "task.completed",
         ),
         (
-            &[
+            vec![
                 "send",
                 "--url",
                 "nope",
@@ -209,49 +207,20 @@ fn usage_errors_exit_two_with_a_clear_message() {
             ],
             "http://",
         ),
+        (with(&["--retry-schedule", "1,x"]), "'x'"),
+        (vec!["send", "--url", url], "--event"),
+        // Waits too long to represent used to panic (--rate) or wrap round to no wait at all.
+        (with(&["--rate", "1e-300", "--count", "2"]), "more than a year"),
+        (with(&["--retry-schedule", "1e300"]), "more than a year"),
         (
-            &[
-                "send",
-                "--url",
-                url,
-                "--event",
-                "smtm:task.completed",
-                "--secret",
-                "k",
-                "--retry-schedule",
-                "1,x",
-            ],
-            "'x'",
-        ),
-        (&["send", "--url", url], "--event"),
-    ];
-    // Waits too long to represent used to panic (--rate) or wrap round to no wait at all.
-    let base = [
-        "send",
-        "--url",
-        url,
-        "--event",
-        "smtm:task.completed",
-        "--secret",
-        "k",
-    ];
-    let more: [(&[&str], &str); 5] = [
-        (&["--rate", "1e-300", "--count", "2"], "more than a year"),
-        (&["--retry-schedule", "1e300"], "more than a year"),
-        (
-            &["--time-scale", "1e308", "--retry-schedule", "10"],
+            with(&["--time-scale", "1e308", "--retry-schedule", "10"]),
             "more than a year",
         ),
-        (&["--count", "0"], "--count"),
-        (&["--timeout-secs", "0"], "--timeout-secs"),
+        (with(&["--count", "0"]), "--count"),
+        (with(&["--timeout-secs", "0"]), "--timeout-secs"),
     ];
-    let more: Vec<(Vec<&str>, &str)> = more
-        .iter()
-        .map(|(extra, needle)| ([&base[..], extra].concat(), *needle))
-        .collect();
-    for (args, needle) in cases.iter().map(|(a, n)| (a.to_vec(), *n)).chain(more) {
-        let args = &args[..];
-        let out = hookscope(dir.path(), args);
+    for (args, needle) in cases {
+        let out = hookscope(dir.path(), &args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");

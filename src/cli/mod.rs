@@ -184,8 +184,6 @@ impl CliError {
     }
 }
 
-/// The data dir: `--data-dir` / `HOOKSCOPE_DATA_DIR`, else the platform data dir.
-/// Write to stdout; a closed pipe (`| head`) ends output quietly.
 /// Most bytes a body given on the command line (`--body-file`, `-` for stdin) may have: the
 /// receiver's default body cap. More is refused before it is all read (`/dev/zero` would
 /// otherwise fill the memory), and every attempt stores its body.
@@ -215,6 +213,7 @@ pub(crate) fn read_body_file(path: &std::path::Path) -> Result<Vec<u8>, CliError
     Ok(bytes)
 }
 
+/// Write to stdout; a closed pipe (`| head`) ends output quietly.
 pub(crate) fn out(text: &str) {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
@@ -222,6 +221,7 @@ pub(crate) fn out(text: &str) {
     let _ = stdout.flush();
 }
 
+/// The data dir: `--data-dir` / `HOOKSCOPE_DATA_DIR`, else the platform data dir.
 pub fn data_dir(flag: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
     if let Some(dir) = flag {
         return Ok(dir.clone());

@@ -205,17 +205,20 @@ fn replay(engine: &Engine, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         resign,
     };
     let now = crate::capture::now_us() / 1_000_000;
-    let resign_header = plan
-        .resign
-        .as_ref()
-        .map(|r| r.scheme.signature_header().to_string());
+    // Only a followed redirect that drops signatures needs to know the profiles' headers.
+    let signature_headers = if args.follow_redirects && !args.keep_signature_on_redirect {
+        let resign_header = plan.resign.as_ref().map(|r| r.scheme.signature_header());
+        profile_signature_headers(engine, resign_header)?
+    } else {
+        Vec::new()
+    };
     let request = build_replay(&capture, &plan, now).map_err(|e| CliError::usage(e.to_string()))?;
     let client = Client::new(ClientConfig {
         timeout: Duration::from_secs(args.timeout_secs.max(1)),
         follow_redirects: args.follow_redirects,
     })
     .keep_signatures_on_redirect(args.keep_signature_on_redirect)
-    .signature_headers(profile_signature_headers(engine, resign_header.as_deref())?);
+    .signature_headers(signature_headers);
     let runtime = crate::engine::runtime()?;
     let attempt = runtime.block_on(client.send(&request));
     drop(runtime);

@@ -214,9 +214,6 @@ fn prepare(engine: &Engine, args: &SendArgs) -> anyhow::Result<Vec<PreparedDeliv
     Ok(batch)
 }
 
-/// Longest wait `send` schedules: a year, in seconds.
-const MAX_WAIT_SECS: f64 = 365.0 * 86_400.0;
-
 pub fn send(dir: &Path, args: &SendArgs) -> anyhow::Result<ExitCode> {
     let schedule = parse_schedule(&args.retry_schedule).map_err(CliError::usage)?;
     if !(args.time_scale.is_finite() && args.time_scale >= 0.0) {
@@ -232,8 +229,9 @@ pub fn send(dir: &Path, args: &SendArgs) -> anyhow::Result<ExitCode> {
         return Err(CliError::usage("--timeout-secs must be at least 1").into());
     }
     // Waits longer than a year are refused rather than overflowing (or waiting forever).
+    let longest = crate::send::LONGEST_WAIT.as_secs_f64();
     if let Some(rate) = args.rate
-        && args.count.saturating_sub(1) as f64 / rate > MAX_WAIT_SECS
+        && args.count.saturating_sub(1) as f64 / rate > longest
     {
         return Err(CliError::usage(format!(
             "--rate with --count {} spreads the deliveries over more than a year",
@@ -241,7 +239,7 @@ pub fn send(dir: &Path, args: &SendArgs) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
-    if schedule.iter().any(|d| d * args.time_scale > MAX_WAIT_SECS) {
+    if schedule.iter().any(|d| d * args.time_scale > longest) {
         return Err(
             CliError::usage("a --retry-schedule delay (times --time-scale) is more than a year").into(),
         );

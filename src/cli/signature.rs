@@ -262,10 +262,6 @@ pub fn parse_header(line: &str) -> anyhow::Result<(String, String)> {
     ))
 }
 
-fn read_body(path: &Path) -> anyhow::Result<Vec<u8>> {
-    Ok(super::read_body_file(path)?)
-}
-
 /// The request to verify or sign, from a capture or from the flags (flags override the capture).
 fn build_request(dir: &Path, args: &RequestArgs, need_body: bool) -> anyhow::Result<Capture> {
     let mut c = match args.capture {
@@ -294,7 +290,7 @@ fn build_request(dir: &Path, args: &RequestArgs, need_body: bool) -> anyhow::Res
         }
     }
     match &args.body_file {
-        Some(path) => c.body = read_body(path)?,
+        Some(path) => c.body = super::read_body_file(path)?,
         None if args.capture.is_none() && need_body => {
             return Err(usage(
                 "give the body with --body-file FILE (or - for stdin), or use --capture ID",

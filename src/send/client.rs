@@ -329,9 +329,13 @@ pub fn secs_to_delay(secs: f64) -> Duration {
     }
 }
 
-/// `30 s`, `250 ms`; more than a year is "more than a year".
+/// A year: the longest wait `send` schedules, and past which a wait is described as "more than
+/// a year".
+pub const LONGEST_WAIT: Duration = Duration::from_hours(365 * 24);
+
+/// `30 s`, `250 ms`; more than [`LONGEST_WAIT`] is "more than a year".
 pub fn describe_duration(d: Duration) -> String {
-    if d > Duration::from_hours(365 * 24) {
+    if d > LONGEST_WAIT {
         return "more than a year".into();
     }
     if d.subsec_millis() == 0 && d.as_secs() > 0 {

@@ -19,7 +19,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use attempt::{Attempt, AttemptKind, AttemptRecord, FailureKind, SendFailure, reason_phrase};
-pub use client::{Client, ClientConfig, DEFAULT_TIMEOUT_SECS, describe_duration, secs_to_delay};
+pub use client::{
+    Client, ClientConfig, DEFAULT_TIMEOUT_SECS, LONGEST_WAIT, describe_duration, secs_to_delay,
+};
 pub use deliver::{
     DEFAULT_SCHEDULE_SECS, Progress, ProgressSink, RunContext, RunSummary, SimOptions, parse_schedule,
 };

@@ -90,14 +90,16 @@ struct Sidecars {
     existed: bool,
 }
 
+/// The file `SQLite` keeps beside the database `db` under `suffix` (`-wal`, `-shm`).
+pub(crate) fn sidecar(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 impl Sidecars {
     fn note(db: &Path) -> Self {
-        let with = |suffix: &str| {
-            let mut name = db.as_os_str().to_owned();
-            name.push(suffix);
-            PathBuf::from(name)
-        };
-        let (wal, shm) = (with("-wal"), with("-shm"));
+        let (wal, shm) = (sidecar(db, "-wal"), sidecar(db, "-shm"));
         let existed = wal.exists() || shm.exists();
         Sidecars { wal, shm, existed }
     }

@@ -105,8 +105,9 @@ pub struct Writer {
     checkpointer: Option<Checkpointer>,
 }
 
-/// After a burst the WAL file keeps its largest size; once ingest is idle it is cut back to
-/// nothing when it is larger than this.
+/// After a burst the WAL file keeps its largest size: once ingest is idle it is cut back to
+/// nothing when it is larger than this, and under load that never pauses a commit after the WAL
+/// starts over cuts it back to this size (`journal_size_limit`).
 pub const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
 /// How often the checkpointer folds the WAL back into the database file.
@@ -129,7 +130,7 @@ struct Checkpointer {
 impl Checkpointer {
     fn start(store: &Store, writer: mpsc::Sender<Request>) -> Result<Self, StoreError> {
         let conn = store.connect_rw()?;
-        let wal = wal_path(store);
+        let wal = super::sidecar(store.path(), "-wal");
         let (stop, stopped) = std::sync::mpsc::sync_channel::<()>(1);
         let join = std::thread::Builder::new()
             .name("store-checkpoint".into())
@@ -160,12 +161,6 @@ impl Checkpointer {
         let _ = self.stop.try_send(());
         let _ = self.join.join();
     }
-}
-
-fn wal_path(store: &Store) -> std::path::PathBuf {
-    let mut name = store.path().as_os_str().to_owned();
-    name.push("-wal");
-    std::path::PathBuf::from(name)
 }
 
 /// On the writer's connection: fold back what is left and truncate the WAL file to nothing.
