@@ -48,6 +48,13 @@ impl ApiConfig {
         if base.is_empty() {
             return Err(err("enter the API base URL, e.g. https://api.getmaintainx.com"));
         }
+        // The path is appended to the base: a query or fragment in it would swallow the path.
+        if base.contains(['?', '#']) {
+            return Err(err(format!(
+                "the API base URL '{base}' has a query or fragment; give only scheme, host and \
+                 path, e.g. https://api.getmaintainx.com"
+            )));
+        }
         let mut url = format!("{base}/v1/webhooks");
         if let Some(id) = id {
             if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
@@ -134,8 +141,30 @@ fn subscription(v: &Value) -> Option<Subscription> {
     })
 }
 
-/// The list in a `GET /v1/webhooks` answer.
-pub fn parse_list(body: &[u8]) -> Result<Vec<Subscription>, SubscriptionError> {
+/// The webhooks a `GET /v1/webhooks` answer lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebhookList {
+    pub webhooks: Vec<Subscription>,
+    /// Entries without an id hookscope can read; not shown, but counted so none goes unsaid.
+    pub unreadable: usize,
+}
+
+impl WebhookList {
+    /// What to say about the entries left out, if any.
+    pub fn unreadable_note(&self) -> Option<String> {
+        match self.unreadable {
+            0 => None,
+            1 => Some("1 entry in the API's answer has no id and is not shown".into()),
+            n => Some(format!(
+                "{n} entries in the API's answer have no id and are not shown"
+            )),
+        }
+    }
+}
+
+/// The list in a `GET /v1/webhooks` answer. Entries without an id are counted, not shown; when
+/// no entry has one the answer is not a webhook list at all and that is the error.
+pub fn parse_list(body: &[u8]) -> Result<WebhookList, SubscriptionError> {
     let v: Value =
         serde_json::from_slice(body).map_err(|e| err(format!("the API's answer is not JSON: {e}")))?;
     let items = match &v {
@@ -146,7 +175,15 @@ pub fn parse_list(body: &[u8]) -> Result<Vec<Subscription>, SubscriptionError> {
             .ok_or_else(|| err("the API's answer holds no list of webhooks"))?,
         _ => return Err(err("the API's answer holds no list of webhooks")),
     };
-    Ok(items.iter().filter_map(subscription).collect())
+    let webhooks: Vec<Subscription> = items.iter().filter_map(subscription).collect();
+    let unreadable = items.len() - webhooks.len();
+    if webhooks.is_empty() && unreadable > 0 {
+        return Err(err(format!(
+            "the API's answer lists {unreadable} entr{} but none has an id hookscope can read",
+            if unreadable == 1 { "y" } else { "ies" }
+        )));
+    }
+    Ok(WebhookList { webhooks, unreadable })
 }
 
 /// The webhook in a `POST /v1/webhooks` answer (bare, or inside `webhook` / `data`).
@@ -167,7 +204,7 @@ fn client() -> Client {
 }
 
 /// `GET /v1/webhooks`.
-pub async fn list(cfg: &ApiConfig) -> Result<Vec<Subscription>, SubscriptionError> {
+pub async fn list(cfg: &ApiConfig) -> Result<WebhookList, SubscriptionError> {
     let req = cfg.request("GET", cfg.url(None)?, None)?;
     let attempt = client().send(&req).await;
     parse_list(&answered(&attempt, "list the webhooks")?)
@@ -214,7 +251,7 @@ mod tests {
         let bare = br#"[{"id": 12, "url": "https://a.example/h", "events": ["workorder.created"]}]"#;
         let wrapped = br#"{"webhooks": [{"id": "wh_1", "url": "https://b.example/h", "events": []}, {"url": "no id"}]}"#;
         assert_eq!(
-            parse_list(bare).unwrap(),
+            parse_list(bare).unwrap().webhooks,
             vec![Subscription {
                 id: "12".into(),
                 url: "https://a.example/h".into(),
@@ -222,8 +259,21 @@ mod tests {
             }]
         );
         let w = parse_list(wrapped).unwrap();
-        assert_eq!(w.len(), 1);
-        assert_eq!(w[0].id, "wh_1");
+        assert_eq!(w.webhooks.len(), 1);
+        assert_eq!(w.webhooks[0].id, "wh_1");
+        assert_eq!(w.unreadable, 1);
+        assert_eq!(
+            w.unreadable_note().as_deref(),
+            Some("1 entry in the API's answer has no id and is not shown")
+        );
+        assert_eq!(parse_list(b"[]").unwrap(), WebhookList::default());
+        assert!(
+            parse_list(br#"[{"name": "a"}, {"id": null}]"#)
+                .unwrap_err()
+                .0
+                .contains("lists 2 entries but none has an id"),
+            "a list of entries without ids is not 'no webhooks'"
+        );
         assert!(parse_list(b"{\"nothing\": 1}").unwrap_err().0.contains("no list"));
         assert!(parse_list(b"<html>").unwrap_err().0.contains("not JSON"));
     }
@@ -252,6 +302,16 @@ mod tests {
             "http://127.0.0.1:9/v1/webhooks/wh_1"
         );
         assert!(cfg.url(Some("../admin")).is_err());
+        for base in ["http://127.0.0.1:9/api?tenant=1", "http://127.0.0.1:9/#x"] {
+            let with_query = ApiConfig {
+                base_url: base.into(),
+                ..cfg.clone()
+            };
+            assert!(
+                with_query.url(None).unwrap_err().0.contains("query or fragment"),
+                "{base}"
+            );
+        }
         let no_key = ApiConfig {
             api_key: Secret::new(" "),
             ..cfg.clone()

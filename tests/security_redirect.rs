@@ -201,15 +201,25 @@ fn relative_locations_are_resolved_and_loops_and_other_schemes_stop_with_a_reaso
     let rt = runtime();
     rt.block_on(async {
         let (addr, seen) = self_redirector().await;
-        for path in ["/dir/first", "/dir/up"] {
+        for (path, landed) in [("/dir/first", "/dir/landed"), ("/dir/up", "/landed?from=up")] {
             let a = client(true).send(&request(format!("http://{addr}{path}"))).await;
             assert_eq!(a.status, Some(200), "{path}: {:?}", a.error);
             assert!(a.error.is_none(), "{path}: {:?}", a.error);
+            // Every hop is recorded; the attempt's target is where it landed.
+            assert_eq!(
+                a.redirects,
+                vec![hookscope::send::Hop {
+                    status: 308,
+                    url: format!("http://{addr}{path}")
+                }]
+            );
+            assert_eq!(a.target, format!("http://{addr}{landed}"));
         }
         assert_eq!(seen.lock().unwrap().len(), 2, "both landed");
 
         let a = client(true).send(&request(format!("http://{addr}/loop"))).await;
         assert_eq!(a.status, Some(308));
+        assert_eq!(a.redirects.len(), 10, "the ten hops followed are on record");
         let why = a.error.expect("a loop is reported").message;
         assert!(why.contains("stopped after 10 redirects"), "{why}");
 
@@ -244,6 +254,11 @@ fn replay_follow_redirects_through_the_cli_drops_signatures() {
         args.extend(extra);
         let out = support::hookscope(dir.path(), &args);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            printed.starts_with(&format!("307 http://{away}/hooks/in (followed)\n")),
+            "the hop is printed before the answer: {printed}"
+        );
     }
     let seen = landing.wait_for(2);
     assert!(!seen[0].headers.contains("stripe-signature"));

@@ -485,3 +485,74 @@ fn stopping_forwarding_counts_what_was_never_forwarded() {
     rt.block_on(source.stop());
     drop(rt);
 }
+
+#[test]
+fn a_target_that_never_answers_holds_a_bounded_queue_and_the_rest_is_a_reported_gap() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = rt.block_on(Receiver::start(dir.path()));
+    let engine = source.engine.as_ref().unwrap();
+    let hanging = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let events: std::sync::Arc<std::sync::Mutex<Vec<ForwardEvent>>> = std::sync::Arc::default();
+    let seen = events.clone();
+    let mut config = ForwardConfig::new(format!("http://{}/in", hanging.local_addr().unwrap()));
+    config.concurrency = 2;
+    config.queue_bytes = 10 * 1000;
+    let forwarder = Forwarder::start(
+        rt.handle(),
+        &engine.writer(),
+        config,
+        Some(std::sync::Arc::new(move |e| seen.lock().unwrap().push(e))),
+    );
+    // 30 captures of 1,000 bytes: 2 in flight, 10 queued, 18 over the bound.
+    let captures: Vec<Capture> = (0..30)
+        .map(|i| Capture {
+            method: "POST".into(),
+            path: format!("/c/{i}"),
+            http_version: "HTTP/1.1".into(),
+            body: vec![b'x'; 1000],
+            body_len: 1000,
+            ..Capture::default()
+        })
+        .collect();
+    let ids: Vec<i64> = rt
+        .block_on(engine.writer().insert_all(captures))
+        .unwrap()
+        .iter()
+        .map(|id| id.0)
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    rt.block_on(forwarder.stop());
+    let events = events.lock().unwrap();
+    let skipped: Vec<(i64, i64)> = events
+        .iter()
+        .filter_map(|e| match e {
+            ForwardEvent::Skipped { after, before } => Some((after.0, before.0)),
+            _ => None,
+        })
+        .collect();
+    let abandoned: usize = events
+        .iter()
+        .filter_map(|e| match e {
+            ForwardEvent::Abandoned { count } => Some(*count),
+            _ => None,
+        })
+        .sum();
+    let (first, last) = (*ids.iter().min().unwrap(), *ids.iter().max().unwrap());
+    // The batch is queued whole up to the bound, in order; the rest is one gap up to the end.
+    assert!(
+        matches!(skipped.as_slice(), [(after, before)] if *before == last + 1 && *after >= first + 9 && *after < last),
+        "one gap to the end: {skipped:?} (ids {first}..={last}) {events:?}"
+    );
+    let dropped = usize::try_from(skipped[0].1 - skipped[0].0 - 1).unwrap();
+    assert_eq!(
+        abandoned + dropped,
+        30,
+        "every capture is either abandoned or in the gap: {events:?}"
+    );
+    assert!(abandoned <= 12, "at most 2 in flight and 10 queued: {abandoned}");
+    drop(events);
+    drop(hanging);
+    rt.block_on(source.stop());
+    drop(rt);
+}

@@ -64,6 +64,20 @@ async fn remove(State(s): State<Shared>, h: HeaderMap, Path(id): Path<u64>) -> S
 
 /// The fake API on a free port; it stops with the runtime.
 fn fake_api() -> (tokio::runtime::Runtime, String) {
+    serve(
+        Router::new()
+            .route("/v1/webhooks", get(list).post(create))
+            .route("/v1/webhooks/{id}", delete(remove))
+            .with_state(Shared::default()),
+    )
+}
+
+/// An API whose `GET /v1/webhooks` always answers `body`.
+fn answering(body: &'static str) -> (tokio::runtime::Runtime, String) {
+    serve(Router::new().route("/v1/webhooks", get(move || async move { body })))
+}
+
+fn serve(app: Router) -> (tokio::runtime::Runtime, String) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -71,10 +85,6 @@ fn fake_api() -> (tokio::runtime::Runtime, String) {
         .unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = Router::new()
-        .route("/v1/webhooks", get(list).post(create))
-        .route("/v1/webhooks/{id}", delete(remove))
-        .with_state(Shared::default());
     rt.spawn(async move { axum::serve(listener, app).await });
     (rt, format!("http://{addr}"))
 }
@@ -160,4 +170,38 @@ fn a_wrong_or_missing_key_is_said_plainly() {
     let dead = hookscope("http://127.0.0.1:9", Some(KEY), &["list"]);
     assert_eq!(dead.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&dead.stderr).contains("could not list the webhooks"));
+}
+
+#[test]
+fn what_the_api_sends_is_printed_escaped_and_entries_without_ids_are_counted() {
+    let (_rt, base) = answering(
+        r#"{"webhooks": [
+            {"id": "wh\u001b]0;owned\u0007", "url": "https://a.example/h\nFAKE 2 https://b", "events": ["x\u001b[2J"]},
+            {"url": "https://no-id.example"}
+        ]}"#,
+    );
+    let out = hookscope(&base, Some(KEY), &["list"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+    assert!(text.contains("wh\\u{1b}]0;owned\\u{7}"), "{text}");
+    assert_eq!(text.lines().count(), 2, "header and one row: {text}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("1 entry in the API's answer has no id and is not shown"),
+        "{out:?}"
+    );
+
+    // Entries, none readable: not "no webhooks".
+    let (_rt2, base) = answering(r#"[{"name": "a"}, {"name": "b"}]"#);
+    let out = hookscope(&base, Some(KEY), &["list"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lists 2 entries but none has an id"));
+    assert!(!stdout(&out).contains("no webhooks"));
+
+    // A base URL with a query would have put the path inside the query.
+    let with_query = format!("{base}/api?tenant=7");
+    let out = hookscope(&with_query, Some(KEY), &["list"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("query or fragment"));
 }

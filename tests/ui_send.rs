@@ -67,6 +67,7 @@ fn ok_attempt(url: &str) -> Attempt {
         response_headers: HeaderList::from_pairs([("content-type", "application/json")]),
         response_body: br#"{"accepted":"yes-indeed"}"#.to_vec(),
         latency_us: 3_000,
+        redirects: Vec::new(),
         error: None,
     }
 }

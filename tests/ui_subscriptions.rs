@@ -12,7 +12,7 @@ use hookscope::app::HookscopeApp;
 use hookscope::app::backend::{EventSink, detached};
 use hookscope::app::messages::{AppEvent, Command};
 use hookscope::app::settings::Settings;
-use hookscope::subscriptions::Subscription;
+use hookscope::subscriptions::{Subscription, WebhookList};
 use hookscope::ui::subscriptions::SubscriptionsAction;
 
 const KEY: &str = "mx_key_from_the_dashboard_5521";
@@ -59,11 +59,14 @@ fn list_delete_and_create_maintainx_webhooks_from_the_window() {
     assert_eq!(api.base_url, "http://127.0.0.1:4010");
     assert_eq!(api.api_key.expose(), KEY);
 
-    sink.send(AppEvent::SubscriptionsListed(Ok(vec![Subscription {
-        id: "17".into(),
-        url: "https://tunnel.example/mx".into(),
-        events: vec!["workorder.created".into()],
-    }])));
+    sink.send(AppEvent::SubscriptionsListed(Ok(WebhookList {
+        webhooks: vec![Subscription {
+            id: "17".into(),
+            url: "https://tunnel.example/mx".into(),
+            events: vec!["workorder.created".into()],
+        }],
+        unreadable: 0,
+    })));
     h.run();
     h.get_by_label("https://tunnel.example/mx");
     h.get_by_label("Webhooks (1)");
@@ -75,7 +78,7 @@ fn list_delete_and_create_maintainx_webhooks_from_the_window() {
         "{sent:?}"
     );
     sink.send(AppEvent::SubscriptionsChanged(Ok("webhook 17 deleted".into())));
-    sink.send(AppEvent::SubscriptionsListed(Ok(Vec::new())));
+    sink.send(AppEvent::SubscriptionsListed(Ok(WebhookList::default())));
     h.run();
     h.get_by_label("webhook 17 deleted");
     h.get_by_label("No webhooks.");

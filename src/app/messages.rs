@@ -114,7 +114,7 @@ pub enum AppEvent {
     /// Results of sending work (see `app::sending`).
     Send(Box<super::sending::SendEvent>),
     /// The MaintainX webhooks, or why they could not be read.
-    SubscriptionsListed(Result<Vec<crate::subscriptions::Subscription>, String>),
+    SubscriptionsListed(Result<crate::subscriptions::WebhookList, String>),
     /// A webhook was created or deleted (what happened), or why not.
     SubscriptionsChanged(Result<String, String>),
 }

@@ -26,8 +26,13 @@ pub fn run(dir: &Path, args: &ListenArgs) -> anyhow::Result<ExitCode> {
     if !policy.is_unlimited() {
         engine.maintenance().set_policy(policy);
     }
-    // Always subscribed: store failures go to stderr; captures go to stdout with --json.
-    let sub = engine.writer().subscribe(1024, None);
+    // Always subscribed: store failures go to stderr; captures go to stdout with --json (without
+    // it the printer is not woken for every committed batch).
+    let sub = if args.json {
+        engine.writer().subscribe(1024, None)
+    } else {
+        engine.writer().subscribe_failures(1024)
+    };
     let reader = engine.store().reader()?;
     let json = args.json;
     let printer = std::thread::Builder::new()

@@ -221,6 +221,21 @@ pub(crate) fn out(text: &str) {
     let _ = stdout.flush();
 }
 
+/// Text from outside (a response, an API's answer) as printed on a terminal: control characters
+/// escaped so it cannot move the cursor or retitle the terminal; line breaks and tabs kept when
+/// `keep_lines`, escaped otherwise (one item, one line).
+pub(crate) fn escape_controls(text: &str, keep_lines: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && !(keep_lines && matches!(c, '\n' | '\t' | '\r')) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The data dir: `--data-dir` / `HOOKSCOPE_DATA_DIR`, else the platform data dir.
 pub fn data_dir(flag: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
     if let Some(dir) = flag {

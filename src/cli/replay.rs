@@ -261,14 +261,7 @@ fn printable_body(body: &str) -> String {
     while !body.is_char_boundary(end) {
         end -= 1;
     }
-    let mut out = String::with_capacity(end + 64);
-    for c in body[..end].chars() {
-        if c.is_control() && !matches!(c, '\n' | '\t' | '\r') {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
+    let mut out = super::escape_controls(&body[..end], true);
     if end < body.len() {
         if !out.ends_with('\n') {
             out.push('\n');
@@ -292,10 +285,14 @@ fn print_attempt(a: &Attempt, json: bool) -> anyhow::Result<()> {
             "response_body_base64": base64::engine::general_purpose::STANDARD.encode(&a.response_body),
             "error": a.error.as_ref().map(|e| e.message.clone()),
             "error_kind": a.error.as_ref().map(|e| e.kind),
+            "redirects": a.redirects,
         });
         text.push_str(&serde_json::to_string(&value)?);
         text.push('\n');
     } else {
+        for hop in &a.redirects {
+            text.push_str(&format!("{} {} (followed)\n", hop.status, hop.url));
+        }
         text.push_str(&format!("{} {}\n", a.request.method, a.target));
         text.push_str(&format!("{}\n", a.describe()));
         if a.status.is_some() {

@@ -314,6 +314,7 @@ fn print_progress(p: &Progress, json: bool) {
                     "index": index,
                     "duplicate": duplicate,
                     "next_retry_secs": next_retry_secs,
+                    "redirects": attempt.redirects,
                 })
                 .to_string()
             } else {
@@ -322,8 +323,16 @@ fn print_progress(p: &Progress, json: bool) {
                     format!("; retry in {}", crate::send::describe_duration(d))
                 });
                 let dup = if *duplicate { " (duplicate)" } else { "" };
+                let via = match attempt.redirects.len() {
+                    0 => String::new(),
+                    n => format!(
+                        " from {} after {n} redirect{}",
+                        attempt.target,
+                        if n == 1 { "" } else { "s" }
+                    ),
+                };
                 format!(
-                    "#{} {}{dup} attempt {number}: {}{retry}",
+                    "#{} {}{dup} attempt {number}: {}{via}{retry}",
                     index + 1,
                     short(delivery_id),
                     attempt.describe()

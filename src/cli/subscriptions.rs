@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use super::CliError;
+use super::{CliError, escape_controls};
 use crate::signature::Secret;
 use crate::subscriptions::{API_KEY_ENV, ApiConfig, DEFAULT_BASE_URL, Subscription, create, delete, list};
 
@@ -66,8 +66,14 @@ fn config(api: &ApiArgs) -> Result<ApiConfig, CliError> {
     })
 }
 
+/// One webhook, one line: what the API sent is escaped, never interpreted by the terminal.
 fn line(s: &Subscription) -> String {
-    format!("{:<12} {:<48} {}", s.id, s.url, s.events.join(","))
+    format!(
+        "{:<12} {:<48} {}",
+        escape_controls(&s.id, false),
+        escape_controls(&s.url, false),
+        escape_controls(&s.events.join(","), false)
+    )
 }
 
 pub fn run(command: &SubscriptionsCommand) -> anyhow::Result<ExitCode> {
@@ -77,16 +83,20 @@ pub fn run(command: &SubscriptionsCommand) -> anyhow::Result<ExitCode> {
     match command {
         SubscriptionsCommand::List { api, json } => {
             let cfg = config(api)?;
-            let subs = rt.block_on(list(&cfg))?;
+            let listed = rt.block_on(list(&cfg))?;
+            let subs = &listed.webhooks;
             if *json {
-                outln!("{}", serde_json::to_string(&subs)?);
+                outln!("{}", serde_json::to_string(subs)?);
             } else if subs.is_empty() {
                 outln!("no webhooks");
             } else {
                 outln!("{:<12} {:<48} EVENTS", "ID", "URL");
-                for s in &subs {
+                for s in subs {
                     outln!("{}", line(s));
                 }
+            }
+            if let Some(note) = listed.unreadable_note() {
+                eprintln!("hookscope: warning: {note}");
             }
         }
         SubscriptionsCommand::Create {

@@ -75,6 +75,13 @@ impl SendFailure {
     }
 }
 
+/// A redirect followed on the way to an attempt's answer: the URL that answered and its 3xx.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Hop {
+    pub status: u16,
+    pub url: String,
+}
+
 /// One send: the exact request, what came back, how long it took.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
@@ -91,6 +98,9 @@ pub struct Attempt {
     /// From the start of the send to the last response byte (or the failure).
     pub latency_us: i64,
     pub error: Option<SendFailure>,
+    /// The redirects followed before this answer, first first; `target` and `request` are the
+    /// last hop's.
+    pub redirects: Vec<Hop>,
 }
 
 impl Attempt {
@@ -148,6 +158,7 @@ mod tests {
             response_headers: HeaderList::new(),
             response_body: Vec::new(),
             latency_us: 12_300,
+            redirects: Vec::new(),
             error: None,
         };
         assert!(a.succeeded());

@@ -11,7 +11,7 @@
 use std::error::Error as _;
 use std::time::{Duration, Instant};
 
-use super::attempt::{Attempt, FailureKind, SendFailure};
+use super::attempt::{Attempt, FailureKind, Hop, SendFailure};
 use super::exact;
 use super::request::{OutgoingRequest, Target, parse_target};
 use crate::capture::{HeaderList, now_us};
@@ -101,7 +101,7 @@ impl Client {
         let started_at_us = now_us();
         let start = Instant::now();
         let mut current = request.clone();
-        let mut redirects = 0;
+        let mut hops: Vec<Hop> = Vec::new();
         loop {
             let mut attempt = match tokio::time::timeout(self.config.timeout, self.send_once(&current)).await
             {
@@ -119,13 +119,14 @@ impl Client {
             };
             attempt.started_at_us = started_at_us;
             attempt.latency_us = i64::try_from(start.elapsed().as_micros()).unwrap_or(i64::MAX);
+            attempt.redirects.clone_from(&hops);
             let location = attempt
                 .status
                 .filter(|s| (300..400).contains(s))
                 .and_then(|_| attempt.response_headers.get("location").map(str::to_owned));
             match location {
                 Some(loc) if self.config.follow_redirects => {
-                    if redirects == MAX_REDIRECTS {
+                    if hops.len() == MAX_REDIRECTS {
                         attempt.error = Some(SendFailure::new(
                             FailureKind::Protocol,
                             format!("stopped after {MAX_REDIRECTS} redirects (a redirect loop?)"),
@@ -139,8 +140,11 @@ impl Client {
                             return attempt;
                         }
                     };
-                    redirects += 1;
                     let status = attempt.status.unwrap_or(302);
+                    hops.push(Hop {
+                        status,
+                        url: current.url.clone(),
+                    });
                     let next = redirected(&current, url, status);
                     let leaves_origin = !super::redirect::same_origin(&current.url, &next.url);
                     current = next;
@@ -182,6 +186,7 @@ impl Client {
                 response_headers: r.headers,
                 response_body: r.body,
                 latency_us: 0,
+                redirects: Vec::new(),
                 error: r.truncated.then(|| {
                     SendFailure::new(
                         FailureKind::Protocol,
@@ -316,6 +321,7 @@ fn failed_attempt(request: &OutgoingRequest, error: SendFailure) -> Attempt {
         response_body: Vec::new(),
         latency_us: 0,
         error: Some(error),
+        redirects: Vec::new(),
     }
 }
 

@@ -343,6 +343,7 @@ fn unsendable(d: &PreparedDelivery, why: &str) -> Attempt {
         response_headers: crate::capture::HeaderList::new(),
         response_body: Vec::new(),
         latency_us: 0,
+        redirects: Vec::new(),
         error: Some(SendFailure::new(
             FailureKind::Invalid,
             format!("cannot sign: {why}"),

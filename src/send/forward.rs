@@ -3,9 +3,11 @@
 //!
 //! The forwarder listens to the writer's committed batches through a bounded subscription. It
 //! never slows the receiver: the writer only `try_send`s to it, sends run with a concurrency
-//! cap, and when the target is too slow to keep up the subscription overflows; the captures of
-//! that gap are reported as not forwarded (drop-to-gap) instead of queueing without bound.
+//! cap, and captures wait for a send slot in a queue bounded by body bytes. When the target is
+//! too slow to keep up, the captures that do not fit are reported as not forwarded
+//! (drop-to-gap) instead of queueing without bound.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -23,6 +25,11 @@ use crate::store::{StoreEvent, Subscriber, WriterHandle};
 
 /// Committed batches queued for the forwarder before it is considered lagging.
 pub const QUEUE_BATCHES: usize = 256;
+/// Default body bytes of the captures waiting for a send slot; past it captures are skipped
+/// (a gap).
+pub const PENDING_BYTES: usize = 64 * 1024 * 1024;
+/// Captures waiting for a send slot, whatever their size.
+pub const PENDING_CAPTURES: usize = 10_000;
 /// How long sends in flight may take to finish once forwarding stops.
 const FINISH_IN_FLIGHT: Duration = Duration::from_secs(3);
 /// Default number of forwards in flight.
@@ -35,6 +42,8 @@ pub struct ForwardConfig {
     pub path: PathSource,
     pub client: ClientConfig,
     pub concurrency: usize,
+    /// Body bytes of the captures waiting for a send slot before captures are skipped.
+    pub queue_bytes: usize,
 }
 
 impl ForwardConfig {
@@ -44,6 +53,7 @@ impl ForwardConfig {
             path: PathSource::Auto,
             client: ClientConfig::default(),
             concurrency: DEFAULT_CONCURRENCY,
+            queue_bytes: PENDING_BYTES,
         }
     }
 }
@@ -152,6 +162,35 @@ pub fn points_at(target: &str, listening: std::net::SocketAddr) -> bool {
     ip.is_loopback() || ip.is_unspecified() || ip == listening.ip()
 }
 
+/// Captures waiting for a free send slot. The committed batch is shared (never copied); the
+/// queue is bounded by body bytes, so a target that never answers cannot make the forwarder
+/// hold every body that arrives meanwhile.
+struct Pending {
+    items: VecDeque<(Arc<Vec<Capture>>, usize)>,
+    bytes: usize,
+    limit: usize,
+}
+
+impl Pending {
+    /// Queue `batch[i]` unless that would pass the byte bound (an empty queue takes any one).
+    fn offer(&mut self, batch: &Arc<Vec<Capture>>, i: usize) -> bool {
+        let size = batch[i].body.len();
+        if !self.items.is_empty() && (self.bytes + size > self.limit || self.items.len() >= PENDING_CAPTURES)
+        {
+            return false;
+        }
+        self.bytes += size;
+        self.items.push_back((batch.clone(), i));
+        true
+    }
+
+    fn pop(&mut self) -> Option<(Arc<Vec<Capture>>, usize)> {
+        let (batch, i) = self.items.pop_front()?;
+        self.bytes -= batch[i].body.len();
+        Some((batch, i))
+    }
+}
+
 async fn forward_loop(
     mut sub: Subscriber,
     writer: WriterHandle,
@@ -164,72 +203,72 @@ async fn forward_loop(
     let semaphore = Arc::new(Semaphore::new(config.concurrency.max(1)));
     let config = Arc::new(config);
     let mut tasks = JoinSet::new();
+    let mut pending = Pending {
+        items: VecDeque::new(),
+        bytes: 0,
+        limit: config.queue_bytes,
+    };
+    // The last capture seen, and while captures are being dropped, the last one queued first.
     let mut last = CaptureId(0);
-    let mut abandoned = 0;
+    let mut dropping_after: Option<CaptureId> = None;
+    let skipped = |after: CaptureId, before: CaptureId| {
+        stats.skipped_gaps.fetch_add(1, Ordering::Relaxed);
+        if let Some(s) = &sink {
+            s(ForwardEvent::Skipped { after, before });
+        }
+    };
     loop {
+        // Reap finished sends so the set stays small.
+        while tasks.try_join_next().is_some() {}
         let event = tokio::select! {
-            e = sub.events.recv() => e,
             () = cancel.cancelled() => break,
+            permit = semaphore.clone().acquire_owned(), if !pending.items.is_empty() => {
+                let (Ok(permit), Some((batch, i))) = (permit, pending.pop()) else { break };
+                let (client, config, writer, sink, stats) = (
+                    client.clone(),
+                    config.clone(),
+                    writer.clone(),
+                    sink.clone(),
+                    stats.clone(),
+                );
+                tasks.spawn(async move {
+                    let capture = &batch[i];
+                    let attempt = forward_one(&client, &config, capture).await;
+                    drop(permit);
+                    record(capture, attempt, &writer, sink.as_ref(), &stats).await;
+                });
+                continue;
+            }
+            e = sub.events.recv() => e,
         };
         let Some(event) = event else { break };
         let StoreEvent::Inserted(batch) = event else {
             continue;
         };
-        if sub.gap.swap(false, Ordering::AcqRel) {
-            stats.skipped_gaps.fetch_add(1, Ordering::Relaxed);
-            if let (Some(s), Some(first)) = (&sink, batch.first()) {
-                s(ForwardEvent::Skipped {
-                    after: last,
-                    before: first.id,
-                });
+        if sub.gap.swap(false, Ordering::AcqRel)
+            && let Some(first) = batch.first()
+        {
+            skipped(last, first.id);
+        }
+        for i in 0..batch.len() {
+            let id = batch[i].id;
+            if pending.offer(&batch, i) {
+                if let Some(after) = dropping_after.take() {
+                    skipped(after, id);
+                }
+            } else if dropping_after.is_none() {
+                dropping_after = Some(last);
             }
+            last = id;
         }
-        for (i, capture) in batch.iter().enumerate() {
-            last = capture.id;
-            let permit = tokio::select! {
-                p = semaphore.clone().acquire_owned() => p.ok(),
-                () = cancel.cancelled() => None,
-            };
-            let Some(permit) = permit else {
-                abandoned += batch.len() - i;
-                break;
-            };
-            let (client, config, writer, sink, stats) = (
-                client.clone(),
-                config.clone(),
-                writer.clone(),
-                sink.clone(),
-                stats.clone(),
-            );
-            let capture = capture.clone();
-            tasks.spawn(async move {
-                let attempt = forward_one(&client, &config, &capture).await;
-                drop(permit);
-                stats.sent.fetch_add(1, Ordering::Relaxed);
-                if attempt.succeeded() {
-                    stats.succeeded.fetch_add(1, Ordering::Relaxed);
-                }
-                let stored = NewAttempt {
-                    capture_id: Some(capture.id),
-                    delivery_id: capture.analysis.delivery_id.clone(),
-                    kind: AttemptKind::Forward,
-                    number: 1,
-                    attempt: attempt.clone(),
-                };
-                let _ = save_attempt(&writer, stored).await;
-                if let Some(s) = sink {
-                    s(ForwardEvent::Sent {
-                        capture: capture.id,
-                        attempt: Box::new(attempt),
-                    });
-                }
-            });
-        }
-        // Reap finished sends so the set stays small.
-        while tasks.try_join_next().is_some() {}
+    }
+    if let Some(after) = dropping_after {
+        skipped(after, CaptureId(last.0 + 1));
     }
     // Sends in flight get a moment to finish; what is still queued is counted, not lost
     // silently.
+    let mut abandoned = pending.items.len();
+    drop(pending);
     let _ = tokio::time::timeout(FINISH_IN_FLIGHT, async {
         while tasks.join_next().await.is_some() {}
     })
@@ -246,6 +285,34 @@ async fn forward_loop(
         && let Some(s) = &sink
     {
         s(ForwardEvent::Abandoned { count: abandoned });
+    }
+}
+
+/// Count a forward, store its attempt and report it.
+async fn record(
+    capture: &Capture,
+    attempt: Attempt,
+    writer: &WriterHandle,
+    sink: Option<&ForwardSink>,
+    stats: &ForwardStats,
+) {
+    stats.sent.fetch_add(1, Ordering::Relaxed);
+    if attempt.succeeded() {
+        stats.succeeded.fetch_add(1, Ordering::Relaxed);
+    }
+    let stored = NewAttempt {
+        capture_id: Some(capture.id),
+        delivery_id: capture.analysis.delivery_id.clone(),
+        kind: AttemptKind::Forward,
+        number: 1,
+        attempt: attempt.clone(),
+    };
+    let _ = save_attempt(writer, stored).await;
+    if let Some(s) = sink {
+        s(ForwardEvent::Sent {
+            capture: capture.id,
+            attempt: Box::new(attempt),
+        });
     }
 }
 
@@ -270,6 +337,7 @@ async fn forward_one(client: &Client, config: &ForwardConfig, capture: &Capture)
             response_headers: HeaderList::new(),
             response_body: Vec::new(),
             latency_us: 0,
+            redirects: Vec::new(),
             error: Some(SendFailure::new(FailureKind::Invalid, e.to_string())),
         },
     }

@@ -18,7 +18,7 @@ mod test_event;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub use attempt::{Attempt, AttemptKind, AttemptRecord, FailureKind, SendFailure, reason_phrase};
+pub use attempt::{Attempt, AttemptKind, AttemptRecord, FailureKind, Hop, SendFailure, reason_phrase};
 pub use client::{
     Client, ClientConfig, DEFAULT_TIMEOUT_SECS, LONGEST_WAIT, describe_duration, secs_to_delay,
 };

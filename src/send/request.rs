@@ -83,7 +83,7 @@ pub fn parse_target(url: &str) -> Result<Target, UrlError> {
     if authority.is_empty() {
         return Err(err("it has no host"));
     }
-    let (host, port) = split_host_port(authority).ok_or_else(|| err("the port is not a number"))?;
+    let (host, port) = split_host_port(authority).ok_or_else(|| err(&port_problem(authority)))?;
     if host.is_empty() {
         return Err(err("it has no host"));
     }
@@ -122,6 +122,16 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 /// `host[:port]` or `[v6]:port` → host (brackets removed) and port.
+/// Why the port after the last `:` was refused: out of range, or not a number at all.
+fn port_problem(authority: &str) -> String {
+    let port = authority.rsplit_once(':').map_or("", |(_, p)| p);
+    if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
+        format!("the port {port} is out of range (1-65535)")
+    } else {
+        "the port is not a number".into()
+    }
+}
+
 fn split_host_port(authority: &str) -> Option<(String, Option<u16>)> {
     if let Some(rest) = authority.strip_prefix('[') {
         let (host, after) = rest.split_once(']')?;
@@ -264,7 +274,13 @@ mod tests {
         );
         assert!(parse_target("ftp://x").is_err());
         assert!(parse_target("http://:80/").is_err());
-        assert!(parse_target("http://h:99999/").is_err());
+        let out_of_range = parse_target("http://h:99999/").unwrap_err().to_string();
+        assert!(
+            out_of_range.contains("port 99999 is out of range"),
+            "{out_of_range}"
+        );
+        let not_a_number = parse_target("http://h:8o8o/").unwrap_err().to_string();
+        assert!(not_a_number.contains("port is not a number"), "{not_a_number}");
         assert!(parse_target("http://h/a b").is_err());
         // A password in the URL would end up in every stored attempt: refused.
         let e = parse_target("http://user:secret@h/x").unwrap_err().to_string();

@@ -119,7 +119,21 @@ pub fn apply(
         now_unix,
     };
     let signed = signature::sign(&resign.scheme, &resign.secret, &params)?;
-    for (name, value) in signed.headers {
+    // GitHub sends the SHA-1 form beside the SHA-256 one, with the same secret: a sibling the
+    // request already carries is signed again too, never left stale for the edited body.
+    let sibling = match resign.scheme {
+        Scheme::Github => Some(Scheme::Intercom),
+        Scheme::Intercom => Some(Scheme::Github),
+        _ => None,
+    }
+    .filter(|s| headers.get(s.signature_header()).is_some())
+    .map(|s| signature::sign(&s, &resign.secret, &params))
+    .transpose()?;
+    for (name, value) in signed
+        .headers
+        .into_iter()
+        .chain(sibling.into_iter().flat_map(|s| s.headers))
+    {
         headers.set(&name, value);
     }
     Ok(signed.url)
@@ -258,6 +272,50 @@ mod tests {
         .unwrap();
         assert_eq!(headers.get("webhook-timestamp"), Some("1760000000"));
         assert_ne!(headers.get("webhook-id"), Some("msg_original"));
+    }
+
+    #[test]
+    fn githubs_sha1_sibling_is_signed_again_and_an_empty_secret_is_refused() {
+        let now = 1_760_000_000;
+        for (scheme, sibling) in [
+            (Scheme::Github, Scheme::Intercom),
+            (Scheme::Intercom, Scheme::Github),
+        ] {
+            let mut headers = HeaderList::from_pairs([
+                ("X-Hub-Signature", "sha1=0000"),
+                ("X-Hub-Signature-256", "sha256=0000"),
+            ]);
+            let mut body = b"{\"edited\":true}".to_vec();
+            let resign = Resign {
+                scheme: scheme.clone(),
+                secret: "k".into(),
+                keep_original: false,
+            };
+            apply(&resign, "POST", "http://h/", &mut headers, &mut body, now).unwrap();
+            assert_eq!(headers.len(), 2);
+            assert!(verifies(&scheme, "k", "", &headers, &body, now));
+            assert!(
+                verifies(&sibling, "k", "", &headers, &body, now),
+                "{scheme}: the sibling is stale"
+            );
+        }
+        // Without the sibling header, none is added.
+        let mut headers = HeaderList::default();
+        let mut body = b"{}".to_vec();
+        let github = Resign {
+            scheme: Scheme::Github,
+            secret: "k".into(),
+            keep_original: false,
+        };
+        apply(&github, "POST", "http://h/", &mut headers, &mut body, now).unwrap();
+        assert_eq!(headers.len(), 1);
+
+        let empty = Resign {
+            secret: " ".into(),
+            ..github
+        };
+        let e = apply(&empty, "POST", "http://h/", &mut headers, &mut body, now).unwrap_err();
+        assert!(e.to_string().contains("it is empty"), "{e}");
     }
 
     #[test]

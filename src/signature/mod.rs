@@ -475,6 +475,13 @@ pub fn verify(scheme: &Scheme, secret: &str, req: &RequestParts, opts: &VerifyOp
 
 /// Sign a request: the headers (and for twilio JSON the URL) a provider would send.
 pub fn sign(scheme: &Scheme, secret: &str, params: &SignParams) -> Result<Signed, SignError> {
+    // An empty key makes a signature no receiver holding a real secret accepts: always a slip.
+    if secret.trim().is_empty() {
+        return Err(SignError::InvalidSecret {
+            scheme: scheme.name().to_string(),
+            detail: "it is empty".into(),
+        });
+    }
     let key = derive_key(scheme, secret).map_err(|detail| SignError::InvalidSecret {
         scheme: scheme.name().to_string(),
         detail,

@@ -156,6 +156,7 @@ pub(crate) fn mixed_set(dir: &std::path::Path) -> Store {
             response_headers: HeaderList::new(),
             response_body: Vec::new(),
             latency_us: 1,
+            redirects: Vec::new(),
             error: None,
         };
         let new = crate::store::outgoing::NewAttempt {

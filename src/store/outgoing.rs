@@ -6,7 +6,7 @@ use rusqlite::{Connection, Row, params};
 use super::{StoreError, WriterHandle};
 use crate::capture::{CaptureId, decode_header_block, encode_header_block};
 use crate::send::{
-    Attempt, AttemptKind, AttemptRecord, DeliveryRecord, DeliveryState, FailureKind, OutgoingRequest,
+    Attempt, AttemptKind, AttemptRecord, DeliveryRecord, DeliveryState, FailureKind, Hop, OutgoingRequest,
     SendFailure, TargetSummary,
 };
 
@@ -34,8 +34,9 @@ pub fn insert_attempt(conn: &Connection, a: &NewAttempt) -> Result<i64, StoreErr
     let at = &a.attempt;
     conn.prepare_cached(
         "INSERT INTO attempts (capture_id, delivery_id, kind, attempt, target, started_at_us, method,
-            request_headers, request_body, status, response_headers, response_body, latency_us, error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            request_headers, request_body, status, response_headers, response_body, latency_us, error,
+            redirects)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         a.capture_id.map(|c| c.0),
@@ -52,8 +53,23 @@ pub fn insert_attempt(conn: &Connection, a: &NewAttempt) -> Result<i64, StoreErr
         at.status.map(|_| at.response_body.as_slice()),
         at.latency_us,
         at.error.as_ref().map(encode_failure),
+        encode_hops(&at.redirects),
     ])?;
     Ok(conn.last_insert_rowid())
+}
+
+/// The redirects followed, as JSON (`NULL` when none).
+fn encode_hops(hops: &[Hop]) -> Option<String> {
+    if hops.is_empty() {
+        return None;
+    }
+    serde_json::to_string(hops).ok()
+}
+
+/// Unreadable text reads as no redirects: the attempt itself is still whole.
+fn decode_hops(text: Option<&str>) -> Vec<Hop> {
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default()
 }
 
 /// `kind: message`, so the plain-words kind survives storage.
@@ -89,13 +105,14 @@ fn decode_failure(s: &str) -> SendFailure {
 }
 
 const ATTEMPT_COLUMNS: &str = "id, capture_id, delivery_id, kind, attempt, target, started_at_us, method,
-    request_headers, request_body, status, response_headers, response_body, latency_us, error";
+    request_headers, request_body, status, response_headers, response_body, latency_us, error, redirects";
 
 fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptRecord> {
     let target: String = r.get(5)?;
     let req_headers: Vec<u8> = r.get(8)?;
     let resp_headers: Option<Vec<u8>> = r.get(11)?;
     let error: Option<String> = r.get(14)?;
+    let redirects: Option<String> = r.get(15)?;
     Ok(AttemptRecord {
         id: r.get(0)?,
         capture_id: r.get::<_, Option<i64>>(1)?.map(CaptureId),
@@ -116,6 +133,7 @@ fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptRecord> {
             response_body: r.get::<_, Option<Vec<u8>>>(12)?.unwrap_or_default(),
             latency_us: r.get::<_, Option<i64>>(13)?.unwrap_or(0),
             error: error.as_deref().map(decode_failure),
+            redirects: decode_hops(redirects.as_deref()),
         },
     })
 }
@@ -303,6 +321,16 @@ mod tests {
             response_headers: HeaderList::new(),
             response_body: Vec::new(),
             latency_us: 7,
+            redirects: vec![
+                crate::send::Hop {
+                    status: 302,
+                    url: "http://127.0.0.1:9/first".into(),
+                },
+                crate::send::Hop {
+                    status: 307,
+                    url: "http://127.0.0.1:9/second?q=1".into(),
+                },
+            ],
             error: Some(SendFailure::new(
                 FailureKind::Refused,
                 "connection refused by 127.0.0.1:9",

@@ -109,6 +109,11 @@ const MIGRATIONS: &[&str] = &[
         OR out_of_order = 1 OR test = 1 OR oversized = 1 OR origin = 'imported';
     CREATE VIRTUAL TABLE captures_fts USING fts5(headers, body, content = '', contentless_delete = 1);
     ",
+    // 4: the redirects an outgoing attempt followed before its answer (JSON list of
+    // {status, url}; NULL when none).
+    r"
+    ALTER TABLE attempts ADD COLUMN redirects TEXT;
+    ",
 ];
 
 /// Newest schema version this build understands.

@@ -136,6 +136,25 @@ fn subscribers_hear_committed_batches_with_ids() {
 }
 
 #[test]
+fn a_failures_only_subscriber_is_not_sent_committed_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let writer = Writer::start(&store, Box::new(NoAnalysis)).unwrap();
+    let h = writer.handle();
+    let mut failures = h.subscribe_failures(16);
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    rt.block_on(h.insert(capture(1))).unwrap();
+    h.notify_changed();
+    assert!(
+        matches!(failures.events.blocking_recv(), Some(StoreEvent::Changed)),
+        "the first event it hears is the change, not the committed batch"
+    );
+    assert!(failures.events.try_recv().is_err());
+    drop(rt);
+    writer.shutdown();
+}
+
+#[test]
 fn version_one_database_migrates_and_keeps_captures() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(DB_FILE);

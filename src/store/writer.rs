@@ -87,6 +87,9 @@ struct Subscription {
     tx: mpsc::Sender<StoreEvent>,
     gap: Arc<AtomicBool>,
     wake: Option<Box<dyn Fn() + Send + Sync>>,
+    /// Whether it hears [`StoreEvent::Inserted`]; a subscriber that only reports failures is
+    /// not woken for every committed batch.
+    inserts: bool,
 }
 
 type Subscriptions = Arc<Mutex<Vec<Subscription>>>;
@@ -349,12 +352,27 @@ impl WriterHandle {
     /// Subscribe to committed captures. `wake` runs once per delivered event (e.g. to request
     /// a repaint); `capacity` bounds the queue before the subscriber is marked as lagging.
     pub fn subscribe(&self, capacity: usize, wake: Option<Box<dyn Fn() + Send + Sync>>) -> Subscriber {
+        self.add_subscriber(capacity, wake, true)
+    }
+
+    /// Subscribe to everything but committed captures: `Changed` and `WriteFailed` only.
+    pub fn subscribe_failures(&self, capacity: usize) -> Subscriber {
+        self.add_subscriber(capacity, None, false)
+    }
+
+    fn add_subscriber(
+        &self,
+        capacity: usize,
+        wake: Option<Box<dyn Fn() + Send + Sync>>,
+        inserts: bool,
+    ) -> Subscriber {
         let (tx, events) = mpsc::channel(capacity.max(1));
         let gap = Arc::new(AtomicBool::new(false));
         let sub = Subscription {
             tx,
             gap: gap.clone(),
             wake,
+            inserts,
         };
         match self.subs.lock() {
             Ok(mut subs) => subs.push(sub),
@@ -383,7 +401,8 @@ fn publish(subs: &Subscriptions, event: &StoreEvent) {
         Err(poisoned) => poisoned.into_inner(),
     };
     subs.retain(|s| !s.tx.is_closed());
-    for s in subs.iter() {
+    let inserted = matches!(event, StoreEvent::Inserted(_));
+    for s in subs.iter().filter(|s| s.inserts || !inserted) {
         if s.tx.try_send(event.clone()).is_err() {
             s.gap.store(true, Ordering::Release);
         }
@@ -455,7 +474,7 @@ fn commit_batch(
                 }
                 committed.push(*c);
             }
-            let has_subs = subs.lock().map_or(true, |s| !s.is_empty());
+            let has_subs = subs.lock().map_or(true, |s| s.iter().any(|s| s.inserts));
             if has_subs {
                 publish(subs, &StoreEvent::Inserted(Arc::new(committed)));
             }

@@ -77,6 +77,9 @@ pub fn attempt_detail_ui(ui: &mut egui::Ui, id: &str, a: &Attempt) {
             status_line_ui(ui, a);
             ui.weak(format!("{} {}", a.request.method, a.target));
         });
+        for hop in &a.redirects {
+            ui.weak(format!("followed a {} redirect from {}", hop.status, hop.url));
+        }
         if a.status.is_some() {
             ui.label(egui::RichText::new("Response headers").strong());
             header_table_ui(ui, "response-headers", &a.response_headers);

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::{labelled, palette};
 use crate::events;
 use crate::signature::Secret;
-use crate::subscriptions::{ApiConfig, Subscription, parse_events};
+use crate::subscriptions::{ApiConfig, Subscription, WebhookList, parse_events};
 
 /// What the window asks the app for.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,11 +71,14 @@ impl SubscriptionsView {
         self.note = None;
     }
 
-    pub fn listed(&mut self, result: Result<Vec<Subscription>, String>) {
+    pub fn listed(&mut self, result: Result<WebhookList, String>) {
         self.busy = false;
         match result {
             Ok(list) => {
-                self.webhooks = list;
+                if let Some(note) = list.unreadable_note() {
+                    self.note = Some(note);
+                }
+                self.webhooks = list.webhooks;
                 self.loaded = true;
             }
             Err(e) => self.error = Some(e),
@@ -249,12 +252,19 @@ mod tests {
         assert!(v.busy);
         v.listed(Err("could not list the webhooks: refused".into()));
         assert!(!v.busy && !v.loaded);
-        v.listed(Ok(vec![Subscription {
-            id: "1".into(),
-            url: "u".into(),
-            events: vec![],
-        }]));
+        v.listed(Ok(WebhookList {
+            webhooks: vec![Subscription {
+                id: "1".into(),
+                url: "u".into(),
+                events: vec![],
+            }],
+            unreadable: 2,
+        }));
         assert!(v.loaded);
         assert_eq!(v.webhooks.len(), 1);
+        assert_eq!(
+            v.note.as_deref(),
+            Some("2 entries in the API's answer have no id and are not shown")
+        );
     }
 }
