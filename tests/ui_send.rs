@@ -17,7 +17,7 @@ use hookscope::app::sending::{SendCommand, SendEvent};
 use hookscope::app::settings::Settings;
 use hookscope::capture::{Capture, CaptureId, HeaderList, ResponseSent, Summary};
 use hookscope::send::{
-    Attempt, AttemptKind, AttemptRecord, DeliveryState, OutgoingRequest, Progress, RunSummary,
+    Attempt, AttemptKind, AttemptRecord, DeliveryState, Hop, OutgoingRequest, Progress, RunSummary,
 };
 use hookscope::signature::Scheme;
 
@@ -258,7 +258,11 @@ fn replay_editor_resigns_and_lists_the_attempt() {
     );
 
     assert!(harness.query_by_label("replayed").is_none());
-    let attempt = ok_attempt("http://127.0.0.1:4000/in");
+    let mut attempt = ok_attempt("http://127.0.0.1:4000/in");
+    attempt.redirects = vec![Hop {
+        status: 307,
+        url: "http://127.0.0.1:4000/old-in".into(),
+    }];
     sink.send(AppEvent::Send(Box::new(SendEvent::ReplayDone {
         job,
         capture: CaptureId(41),
@@ -286,6 +290,8 @@ fn replay_editor_resigns_and_lists_the_attempt() {
                 && n.value().is_some_and(|v| v.contains("yes-indeed")))
             .is_some()
     );
+    // The redirect it followed on the way is on record with the attempt.
+    harness.get_by_label("followed a 307 redirect from http://127.0.0.1:4000/old-in");
     harness.run();
 }
 
