@@ -314,7 +314,6 @@ fn print_progress(p: &Progress, json: bool) {
                     "index": index,
                     "duplicate": duplicate,
                     "next_retry_secs": next_retry_secs,
-                    "redirects": attempt.redirects,
                 })
                 .to_string()
             } else {
@@ -323,16 +322,8 @@ fn print_progress(p: &Progress, json: bool) {
                     format!("; retry in {}", crate::send::describe_duration(d))
                 });
                 let dup = if *duplicate { " (duplicate)" } else { "" };
-                let via = match attempt.redirects.len() {
-                    0 => String::new(),
-                    n => format!(
-                        " from {} after {n} redirect{}",
-                        attempt.target,
-                        if n == 1 { "" } else { "s" }
-                    ),
-                };
                 format!(
-                    "#{} {}{dup} attempt {number}: {}{via}{retry}",
+                    "#{} {}{dup} attempt {number}: {}{retry}",
                     index + 1,
                     short(delivery_id),
                     attempt.describe()
