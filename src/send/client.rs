@@ -100,7 +100,8 @@ impl Client {
     pub async fn send(&self, request: &OutgoingRequest) -> Attempt {
         let started_at_us = now_us();
         let start = Instant::now();
-        let mut current = request.clone();
+        // Copied only when a redirect changes it: bodies can be large.
+        let mut current = std::borrow::Cow::Borrowed(request);
         let mut hops: Vec<Hop> = Vec::new();
         loop {
             let mut attempt = match tokio::time::timeout(self.config.timeout, self.send_once(&current)).await
@@ -147,9 +148,12 @@ impl Client {
                     });
                     let next = redirected(&current, url, status);
                     let leaves_origin = !super::redirect::same_origin(&current.url, &next.url);
-                    current = next;
+                    current = std::borrow::Cow::Owned(next);
                     if leaves_origin && !self.keep_signatures_on_redirect {
-                        super::redirect::strip_credentials(&mut current.headers, &self.signature_headers);
+                        super::redirect::strip_credentials(
+                            &mut current.to_mut().headers,
+                            &self.signature_headers,
+                        );
                     }
                 }
                 _ => return attempt,
@@ -166,17 +170,23 @@ impl Client {
             return failed_attempt(request, SendFailure::new(FailureKind::Invalid, msg));
         }
         let headers = request.wire_headers(&target);
-        let sent = OutgoingRequest {
-            headers: headers.clone(),
-            ..request.clone()
+        // One copy of the body, shared with the HTTP stack and given back to the attempt (as
+        // sent) once the exchange is over.
+        let body = bytes::Bytes::from(request.body.clone());
+        let mut sent = OutgoingRequest {
+            method: request.method.clone(),
+            url: request.url.clone(),
+            headers,
+            body: Vec::new(),
         };
         let result = if target.https {
-            self.send_tls(&target, &sent).await
+            self.send_tls(&target, &sent, body.clone()).await
         } else {
-            let head = request.head_bytes(&target, &headers);
-            let has_length = headers.contains("content-length");
-            exact::send(&target, &request.method, head, request.body.clone(), has_length).await
+            let head = request.head_bytes(&target, &sent.headers);
+            let has_length = sent.headers.contains("content-length");
+            exact::send(&target, &request.method, head, body.clone(), has_length).await
         };
+        sent.body = Vec::from(body);
         match result {
             Ok(r) => Attempt {
                 target: request.url.clone(),
@@ -205,6 +215,7 @@ impl Client {
         &self,
         target: &Target,
         sent: &OutgoingRequest,
+        body: bytes::Bytes,
     ) -> Result<exact::RawResponse, SendFailure> {
         let Some(client) = &self.tls else {
             return Err(SendFailure::new(
@@ -240,7 +251,7 @@ impl Client {
         let response = client
             .request(method, &sent.url)
             .headers(map)
-            .body(sent.body.clone())
+            .body(body)
             .send()
             .await
             .map_err(|e| classify_reqwest(target, &e))?;

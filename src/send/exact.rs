@@ -36,7 +36,7 @@ pub async fn send(
     target: &Target,
     method: &str,
     head: Vec<u8>,
-    body: Vec<u8>,
+    body: Bytes,
     has_length: bool,
 ) -> Result<RawResponse, SendFailure> {
     let stream = connect(target).await?;
@@ -57,7 +57,7 @@ pub async fn send(
 async fn exchange(
     sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
     method: &str,
-    body: Vec<u8>,
+    body: Bytes,
     has_length: bool,
 ) -> Result<RawResponse, SendFailure> {
     let method = hyper::Method::from_bytes(method.as_bytes()).map_err(|_| {
@@ -73,7 +73,7 @@ async fn exchange(
         builder = builder.header(hyper::header::CONTENT_LENGTH, len);
     }
     let request = builder
-        .body(Full::new(Bytes::from(body)))
+        .body(Full::new(body))
         .map_err(|e| SendFailure::new(FailureKind::Invalid, format!("cannot build the request: {e}")))?;
     let response = sender.send_request(request).await.map_err(|e| broken(&e))?;
     let status = response.status().as_u16();
