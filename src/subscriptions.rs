@@ -110,6 +110,8 @@ fn answered(attempt: &Attempt, what: &str) -> Result<Vec<u8>, SubscriptionError>
         Some(s) => {
             let text = String::from_utf8_lossy(&attempt.response_body);
             let excerpt: String = text.chars().take(200).collect();
+            // The API's words, never instructions to the terminal or the window.
+            let excerpt = crate::capture::clip::escape_controls(&excerpt, false);
             Err(err(format!(
                 "could not {what}: the API answered {s}: {}",
                 excerpt.trim()
@@ -276,6 +278,27 @@ mod tests {
         );
         assert!(parse_list(b"{\"nothing\": 1}").unwrap_err().0.contains("no list"));
         assert!(parse_list(b"<html>").unwrap_err().0.contains("not JSON"));
+    }
+
+    #[test]
+    fn an_error_answer_is_quoted_with_control_characters_escaped() {
+        let attempt = Attempt {
+            target: "http://127.0.0.1:9/v1/webhooks".into(),
+            started_at_us: 0,
+            request: crate::send::OutgoingRequest::default(),
+            status: Some(500),
+            response_headers: HeaderList::new(),
+            response_body: b"{\"e\":\"\x1b]0;PWNED\x07\x1b[31mred\"}".to_vec(),
+            latency_us: 0,
+            error: None,
+            redirects: Vec::new(),
+        };
+        let e = answered(&attempt, "list the webhooks").unwrap_err().0;
+        assert!(!e.contains('\u{1b}') && !e.contains('\u{7}'), "{e:?}");
+        assert!(
+            e.contains("the API answered 500") && e.contains("\\u{1b}]0;PWNED"),
+            "{e}"
+        );
     }
 
     #[test]

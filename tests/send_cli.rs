@@ -218,6 +218,33 @@ fn usage_errors_exit_two_with_a_clear_message() {
         ),
         (with(&["--count", "0"]), "--count"),
         (with(&["--timeout-secs", "0"]), "--timeout-secs"),
+        // A blank secret signs nothing a receiver accepts: refused before anything is sent.
+        (
+            vec![
+                "send",
+                "--url",
+                url,
+                "--event",
+                "smtm:task.completed",
+                "--secret",
+                " ",
+            ],
+            "the secret is empty",
+        ),
+        (
+            vec![
+                "replay",
+                "1",
+                "--to",
+                url,
+                "--re-sign",
+                "--scheme",
+                "github",
+                "--secret",
+                "",
+            ],
+            "the secret is empty",
+        ),
     ];
     for (args, needle) in cases {
         let out = hookscope(dir.path(), &args);

@@ -1,4 +1,20 @@
-//! Bad input quoted in error messages is cut short: an error line never echoes megabytes back.
+//! Bad input quoted in error messages is cut short: an error line never echoes megabytes back;
+//! text from outside printed on a terminal has its control characters escaped.
+
+/// Text from outside (a response, an API's answer) as printed on a terminal: control characters
+/// escaped so it cannot move the cursor or retitle the terminal; line breaks and tabs kept when
+/// `keep_lines`, escaped otherwise (one item, one line).
+pub fn escape_controls(text: &str, keep_lines: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && !(keep_lines && matches!(c, '\n' | '\t' | '\r')) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 /// Characters of a quoted value kept in a message.
 const SHOWN: usize = 60;

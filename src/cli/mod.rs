@@ -221,19 +221,13 @@ pub(crate) fn out(text: &str) {
     let _ = stdout.flush();
 }
 
-/// Text from outside (a response, an API's answer) as printed on a terminal: control characters
-/// escaped so it cannot move the cursor or retitle the terminal; line breaks and tabs kept when
-/// `keep_lines`, escaped otherwise (one item, one line).
-pub(crate) fn escape_controls(text: &str, keep_lines: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() && !(keep_lines && matches!(c, '\n' | '\t' | '\r')) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
+/// `--secret`: refused when empty or blank (always a slip: no provider issues such a secret).
+pub(crate) fn secret_arg(text: &str) -> Result<crate::signature::Secret, String> {
+    if text.trim().is_empty() {
+        Err("the secret is empty".into())
+    } else {
+        Ok(crate::signature::Secret::new(text))
     }
-    out
 }
 
 /// The data dir: `--data-dir` / `HOOKSCOPE_DATA_DIR`, else the platform data dir.

@@ -73,7 +73,7 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "SCHEME", requires = "re_sign")]
     pub scheme: Option<String>,
     /// The signing secret for --scheme.
-    #[arg(long, value_name = "SECRET")]
+    #[arg(long, value_name = "SECRET", value_parser = super::secret_arg)]
     pub secret: Option<crate::signature::Secret>,
     /// Keep the capture's timestamp and message id instead of fresh ones.
     #[arg(long, requires = "re_sign")]
@@ -261,7 +261,7 @@ fn printable_body(body: &str) -> String {
     while !body.is_char_boundary(end) {
         end -= 1;
     }
-    let mut out = super::escape_controls(&body[..end], true);
+    let mut out = crate::capture::clip::escape_controls(&body[..end], true);
     if end < body.len() {
         if !out.ends_with('\n') {
             out.push('\n');

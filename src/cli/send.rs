@@ -50,7 +50,7 @@ pub struct SendArgs {
     #[arg(long, value_name = "SCHEME")]
     pub scheme: Option<String>,
     /// Signing secret.
-    #[arg(long, value_name = "SECRET", conflicts_with = "profile")]
+    #[arg(long, value_name = "SECRET", conflicts_with = "profile", value_parser = super::secret_arg)]
     pub secret: Option<crate::signature::Secret>,
     /// Sign with a stored signing profile (its scheme and secret).
     #[arg(long, value_name = "NAME")]

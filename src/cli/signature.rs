@@ -24,7 +24,7 @@ pub struct KeyArgs {
     #[arg(long, value_name = "SCHEME")]
     pub scheme: Option<String>,
     /// The signing secret, exactly as the provider shows it.
-    #[arg(long, value_name = "SECRET", conflicts_with = "secret_env")]
+    #[arg(long, value_name = "SECRET", conflicts_with = "secret_env", value_parser = super::secret_arg)]
     pub secret: Option<crate::signature::Secret>,
     /// Read the secret from this environment variable instead.
     #[arg(long, value_name = "VAR")]

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use super::{CliError, escape_controls};
+use super::CliError;
+use crate::capture::clip::escape_controls;
 use crate::signature::Secret;
 use crate::subscriptions::{API_KEY_ENV, ApiConfig, DEFAULT_BASE_URL, Subscription, create, delete, list};
 
@@ -115,7 +116,7 @@ pub fn run(command: &SubscriptionsCommand) -> anyhow::Result<ExitCode> {
             if *json {
                 outln!("{}", serde_json::to_string(&created)?);
             } else {
-                outln!("{}", created.id);
+                outln!("{}", escape_controls(&created.id, false));
             }
         }
         SubscriptionsCommand::Delete { api, id } => {

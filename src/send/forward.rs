@@ -162,32 +162,39 @@ pub fn points_at(target: &str, listening: std::net::SocketAddr) -> bool {
     ip.is_loopback() || ip.is_unspecified() || ip == listening.ip()
 }
 
-/// Captures waiting for a free send slot. The committed batch is shared (never copied); the
-/// queue is bounded by body bytes, so a target that never answers cannot make the forwarder
-/// hold every body that arrives meanwhile.
+/// Captures waiting for a free send slot, bounded by body bytes, so a target that never answers
+/// cannot make the forwarder hold every body that arrives meanwhile. Each entry owns its capture
+/// (taken from the committed batch when no one else holds it, copied otherwise): an entry never
+/// keeps a whole batch, bodies that were skipped included, alive.
 struct Pending {
-    items: VecDeque<(Arc<Vec<Capture>>, usize)>,
+    items: VecDeque<Capture>,
     bytes: usize,
     limit: usize,
 }
 
 impl Pending {
-    /// Queue `batch[i]` unless that would pass the byte bound (an empty queue takes any one).
-    fn offer(&mut self, batch: &Arc<Vec<Capture>>, i: usize) -> bool {
-        let size = batch[i].body.len();
-        if !self.items.is_empty() && (self.bytes + size > self.limit || self.items.len() >= PENDING_CAPTURES)
-        {
+    /// Queue `capture` unless that would pass the bound (an empty queue takes any one). While
+    /// captures are being skipped (`gap_open`), the queue first drains to half the bound, so a
+    /// target that is too slow gives a few long gaps, not one per capture.
+    fn offer(&mut self, capture: std::borrow::Cow<'_, Capture>, gap_open: bool) -> bool {
+        let size = capture.body.len();
+        let (limit, count) = if gap_open {
+            (self.limit / 2, PENDING_CAPTURES / 2)
+        } else {
+            (self.limit, PENDING_CAPTURES)
+        };
+        if !self.items.is_empty() && (self.bytes + size > limit || self.items.len() >= count) {
             return false;
         }
         self.bytes += size;
-        self.items.push_back((batch.clone(), i));
+        self.items.push_back(capture.into_owned());
         true
     }
 
-    fn pop(&mut self) -> Option<(Arc<Vec<Capture>>, usize)> {
-        let (batch, i) = self.items.pop_front()?;
-        self.bytes -= batch[i].body.len();
-        Some((batch, i))
+    fn pop(&mut self) -> Option<Capture> {
+        let capture = self.items.pop_front()?;
+        self.bytes -= capture.body.len();
+        Some(capture)
     }
 }
 
@@ -223,7 +230,7 @@ async fn forward_loop(
         let event = tokio::select! {
             () = cancel.cancelled() => break,
             permit = semaphore.clone().acquire_owned(), if !pending.items.is_empty() => {
-                let (Ok(permit), Some((batch, i))) = (permit, pending.pop()) else { break };
+                let (Ok(permit), Some(capture)) = (permit, pending.pop()) else { break };
                 let (client, config, writer, sink, stats) = (
                     client.clone(),
                     config.clone(),
@@ -232,10 +239,9 @@ async fn forward_loop(
                     stats.clone(),
                 );
                 tasks.spawn(async move {
-                    let capture = &batch[i];
-                    let attempt = forward_one(&client, &config, capture).await;
+                    let attempt = forward_one(&client, &config, &capture).await;
                     drop(permit);
-                    record(capture, attempt, &writer, sink.as_ref(), &stats).await;
+                    record(&capture, attempt, &writer, sink.as_ref(), &stats).await;
                 });
                 continue;
             }
@@ -245,14 +251,13 @@ async fn forward_loop(
         let StoreEvent::Inserted(batch) = event else {
             continue;
         };
-        if sub.gap.swap(false, Ordering::AcqRel)
-            && let Some(first) = batch.first()
-        {
-            skipped(last, first.id);
+        // Batches the subscription dropped and captures the queue turns away make one gap.
+        if sub.gap.swap(false, Ordering::AcqRel) {
+            dropping_after.get_or_insert(last);
         }
-        for i in 0..batch.len() {
-            let id = batch[i].id;
-            if pending.offer(&batch, i) {
+        let mut offer = |capture: std::borrow::Cow<'_, Capture>| {
+            let id = capture.id;
+            if pending.offer(capture, dropping_after.is_some()) {
                 if let Some(after) = dropping_after.take() {
                     skipped(after, id);
                 }
@@ -260,6 +265,12 @@ async fn forward_loop(
                 dropping_after = Some(last);
             }
             last = id;
+        };
+        match Arc::try_unwrap(batch) {
+            Ok(captures) => captures
+                .into_iter()
+                .for_each(|c| offer(std::borrow::Cow::Owned(c))),
+            Err(shared) => shared.iter().for_each(|c| offer(std::borrow::Cow::Borrowed(c))),
         }
     }
     if let Some(after) = dropping_after {
@@ -345,7 +356,44 @@ async fn forward_one(client: &Client, config: &ForwardConfig, capture: &Capture)
 
 #[cfg(test)]
 mod tests {
-    use super::points_at;
+    use std::borrow::Cow;
+
+    use super::{Capture, Pending, VecDeque, points_at};
+
+    fn sized(n: usize) -> Capture {
+        Capture {
+            body: vec![b'x'; n],
+            ..Capture::default()
+        }
+    }
+
+    #[test]
+    fn the_queue_is_bounded_by_bytes_and_a_gap_drains_it_to_half_first() {
+        let mut q = Pending {
+            items: VecDeque::new(),
+            bytes: 0,
+            limit: 10_000,
+        };
+        // An empty queue takes any one capture, however large.
+        assert!(q.offer(Cow::Owned(sized(50_000)), false));
+        assert!(!q.offer(Cow::Owned(sized(1)), false));
+        assert!(q.pop().is_some());
+        for _ in 0..10 {
+            assert!(q.offer(Cow::Borrowed(&sized(1000)), false));
+        }
+        assert_eq!(q.bytes, 10_000);
+        assert!(!q.offer(Cow::Owned(sized(1)), false), "full");
+        // While a gap is open, small captures do not slip in one by one between large ones...
+        for _ in 0..5 {
+            q.pop();
+        }
+        assert_eq!(q.bytes, 5_000);
+        assert!(!q.offer(Cow::Owned(sized(1)), true));
+        // ...until the queue has drained to half.
+        q.pop();
+        assert!(q.offer(Cow::Owned(sized(1)), true));
+        assert_eq!((q.items.len(), q.bytes), (5, 4_001));
+    }
 
     #[test]
     fn every_spelling_of_this_receiver_is_recognised() {

@@ -121,9 +121,12 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
 
-/// `host[:port]` or `[v6]:port` → host (brackets removed) and port.
-/// Why the port after the last `:` was refused: out of range, or not a number at all.
+/// Why [`split_host_port`] refused `authority`: an IPv6 address left open, a port out of range,
+/// or a port that is not a number at all.
 fn port_problem(authority: &str) -> String {
+    if authority.starts_with('[') && !authority.contains(']') {
+        return "the IPv6 address has no closing ]".into();
+    }
     let port = authority.rsplit_once(':').map_or("", |(_, p)| p);
     if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
         format!("the port {port} is out of range (1-65535)")
@@ -132,17 +135,19 @@ fn port_problem(authority: &str) -> String {
     }
 }
 
+/// `host[:port]` or `[v6]:port` → host (brackets removed) and port (1-65535).
 fn split_host_port(authority: &str) -> Option<(String, Option<u16>)> {
+    let port = |p: &str| p.parse::<u16>().ok().filter(|p| *p != 0);
     if let Some(rest) = authority.strip_prefix('[') {
         let (host, after) = rest.split_once(']')?;
         let port = match after.strip_prefix(':') {
-            Some(p) if !p.is_empty() => Some(p.parse().ok()?),
+            Some(p) if !p.is_empty() => Some(port(p)?),
             _ => None,
         };
         return Some((host.to_string(), port));
     }
     match authority.rsplit_once(':') {
-        Some((host, p)) => Some((host.to_ascii_lowercase(), Some(p.parse().ok()?))),
+        Some((host, p)) => Some((host.to_ascii_lowercase(), Some(port(p)?))),
         None => Some((authority.to_ascii_lowercase(), None)),
     }
 }
@@ -281,6 +286,12 @@ mod tests {
         );
         let not_a_number = parse_target("http://h:8o8o/").unwrap_err().to_string();
         assert!(not_a_number.contains("port is not a number"), "{not_a_number}");
+        let zero = parse_target("http://h:0/").unwrap_err().to_string();
+        assert!(zero.contains("port 0 is out of range"), "{zero}");
+        for open in ["http://[::1/", "http://[fe80::1/x"] {
+            let e = parse_target(open).unwrap_err().to_string();
+            assert!(e.contains("no closing ]"), "{open}: {e}");
+        }
         assert!(parse_target("http://h/a b").is_err());
         // A password in the URL would end up in every stored attempt: refused.
         let e = parse_target("http://user:secret@h/x").unwrap_err().to_string();

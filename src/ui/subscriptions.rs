@@ -76,7 +76,11 @@ impl SubscriptionsView {
         match result {
             Ok(list) => {
                 if let Some(note) = list.unreadable_note() {
-                    self.note = Some(note);
+                    // Beside what a create or delete just did, not instead of it.
+                    self.note = Some(match self.note.take() {
+                        Some(done) => format!("{done}; {note}"),
+                        None => note,
+                    });
                 }
                 self.webhooks = list.webhooks;
                 self.loaded = true;
@@ -252,6 +256,7 @@ mod tests {
         assert!(v.busy);
         v.listed(Err("could not list the webhooks: refused".into()));
         assert!(!v.busy && !v.loaded);
+        v.changed(Ok("webhook 2 deleted".into()));
         v.listed(Ok(WebhookList {
             webhooks: vec![Subscription {
                 id: "1".into(),
@@ -264,7 +269,7 @@ mod tests {
         assert_eq!(v.webhooks.len(), 1);
         assert_eq!(
             v.note.as_deref(),
-            Some("2 entries in the API's answer have no id and are not shown")
+            Some("webhook 2 deleted; 2 entries in the API's answer have no id and are not shown")
         );
     }
 }
