@@ -108,7 +108,7 @@ impl Client {
             {
                 Ok(a) => a,
                 Err(_) => failed_attempt(
-                    &current,
+                    current.as_ref().clone(),
                     SendFailure::new(
                         FailureKind::Timeout,
                         format!(
@@ -164,10 +164,15 @@ impl Client {
     async fn send_once(&self, request: &OutgoingRequest) -> Attempt {
         let target = match parse_target(&request.url) {
             Ok(t) => t,
-            Err(e) => return failed_attempt(request, SendFailure::new(FailureKind::Invalid, e.to_string())),
+            Err(e) => {
+                return failed_attempt(
+                    request.clone(),
+                    SendFailure::new(FailureKind::Invalid, e.to_string()),
+                );
+            }
         };
         if let Err(msg) = request.validate() {
-            return failed_attempt(request, SendFailure::new(FailureKind::Invalid, msg));
+            return failed_attempt(request.clone(), SendFailure::new(FailureKind::Invalid, msg));
         }
         let headers = request.wire_headers(&target);
         // One copy of the body, shared with the HTTP stack and given back to the attempt (as
@@ -207,7 +212,7 @@ impl Client {
                     )
                 }),
             },
-            Err(e) => failed_attempt(&sent, e),
+            Err(e) => failed_attempt(sent, e),
         }
     }
 
@@ -322,11 +327,11 @@ fn redirected(request: &OutgoingRequest, url: String, status: u16) -> OutgoingRe
     next
 }
 
-fn failed_attempt(request: &OutgoingRequest, error: SendFailure) -> Attempt {
+fn failed_attempt(request: OutgoingRequest, error: SendFailure) -> Attempt {
     Attempt {
         target: request.url.clone(),
         started_at_us: 0,
-        request: request.clone(),
+        request,
         status: None,
         response_headers: HeaderList::new(),
         response_body: Vec::new(),
