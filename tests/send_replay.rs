@@ -556,3 +556,47 @@ fn a_target_that_never_answers_holds_a_bounded_queue_and_the_rest_is_a_reported_
     rt.block_on(source.stop());
     drop(rt);
 }
+
+#[test]
+fn large_bodies_in_flight_are_bounded_by_bytes_not_only_by_count() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = rt.block_on(Receiver::start(dir.path()));
+    let engine = source.engine.as_ref().unwrap();
+    // Accepts and never answers; counts the sends that reached it.
+    let hanging = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    hanging.set_nonblocking(true).unwrap();
+    let mut config = ForwardConfig::new(format!("http://{}/in", hanging.local_addr().unwrap()));
+    config.concurrency = 8;
+    // 16 KiB queued at most, so 4 KiB of bodies in flight: one 3,000-byte body at a time.
+    config.queue_bytes = 16 * 1024;
+    let forwarder = Forwarder::start(rt.handle(), &engine.writer(), config, None);
+    let captures: Vec<Capture> = (0..5)
+        .map(|i| Capture {
+            method: "POST".into(),
+            path: format!("/c/{i}"),
+            http_version: "HTTP/1.1".into(),
+            body: vec![b'x'; 3000],
+            body_len: 3000,
+            ..Capture::default()
+        })
+        .collect();
+    rt.block_on(engine.writer().insert_all(captures)).unwrap();
+    let mut accepted = Vec::new();
+    let deadline = Instant::now() + Duration::from_millis(800);
+    while Instant::now() < deadline {
+        if let Ok((stream, _)) = hanging.accept() {
+            accepted.push(stream);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        accepted.len(),
+        1,
+        "one send in flight, the rest wait for its bytes"
+    );
+    rt.block_on(forwarder.stop());
+    drop(accepted);
+    rt.block_on(source.stop());
+    drop(rt);
+}

@@ -208,6 +208,12 @@ async fn forward_loop(
 ) {
     let client = Client::new(config.client);
     let semaphore = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    // Bodies in flight (in KiB; each send holds its body a few times over): a quarter of the
+    // queue's bound. A send larger than all of it still goes, alone.
+    let budget = u32::try_from(config.queue_bytes / 4 / 1024)
+        .unwrap_or(u32::MAX)
+        .max(1);
+    let in_flight = Arc::new(Semaphore::new(budget as usize));
     let config = Arc::new(config);
     let mut tasks = JoinSet::new();
     let mut pending = Pending {
@@ -227,10 +233,19 @@ async fn forward_loop(
     loop {
         // Reap finished sends so the set stays small.
         while tasks.try_join_next().is_some() {}
+        let need = pending.items.front().map(|c| {
+            u32::try_from(c.body.len().div_ceil(1024))
+                .unwrap_or(u32::MAX)
+                .clamp(1, budget)
+        });
         let event = tokio::select! {
             () = cancel.cancelled() => break,
-            permit = semaphore.clone().acquire_owned(), if !pending.items.is_empty() => {
-                let (Ok(permit), Some(capture)) = (permit, pending.pop()) else { break };
+            permits = async {
+                let send = semaphore.clone().acquire_owned().await;
+                let bytes = in_flight.clone().acquire_many_owned(need.unwrap_or(1)).await;
+                (send, bytes)
+            }, if need.is_some() => {
+                let ((Ok(send), Ok(bytes)), Some(capture)) = (permits, pending.pop()) else { break };
                 let (client, config, writer, sink, stats) = (
                     client.clone(),
                     config.clone(),
@@ -240,7 +255,7 @@ async fn forward_loop(
                 );
                 tasks.spawn(async move {
                     let attempt = forward_one(&client, &config, &capture).await;
-                    drop(permit);
+                    drop((send, bytes));
                     record(&capture, attempt, &writer, sink.as_ref(), &stats).await;
                 });
                 continue;
