@@ -443,6 +443,20 @@ fn forward_mode_sends_each_capture_and_records_the_attempt() {
     drop(rt);
 }
 
+/// `count` stored POSTs to `/c/0`, `/c/1`, ... with `body`.
+fn posts(count: usize, body: &[u8]) -> Vec<Capture> {
+    (0..count)
+        .map(|i| Capture {
+            method: "POST".into(),
+            path: format!("/c/{i}"),
+            http_version: "HTTP/1.1".into(),
+            body: body.to_vec(),
+            body_len: u64::try_from(body.len()).unwrap(),
+            ..Capture::default()
+        })
+        .collect()
+}
+
 #[test]
 fn stopping_forwarding_counts_what_was_never_forwarded() {
     let rt = runtime();
@@ -460,16 +474,7 @@ fn stopping_forwarding_counts_what_was_never_forwarded() {
         ForwardConfig::new(target),
         Some(std::sync::Arc::new(move |e| seen.lock().unwrap().push(e))),
     );
-    let captures: Vec<Capture> = (0..12)
-        .map(|i| Capture {
-            method: "POST".into(),
-            path: format!("/c/{i}"),
-            http_version: "HTTP/1.1".into(),
-            body: b"{}".to_vec(),
-            body_len: 2,
-            ..Capture::default()
-        })
-        .collect();
+    let captures = posts(12, b"{}");
     rt.block_on(engine.writer().insert_all(captures)).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     rt.block_on(forwarder.stop());
@@ -505,16 +510,7 @@ fn a_target_that_never_answers_holds_a_bounded_queue_and_the_rest_is_a_reported_
         Some(std::sync::Arc::new(move |e| seen.lock().unwrap().push(e))),
     );
     // 30 captures of 1,000 bytes: 2 in flight, 10 queued, 18 over the bound.
-    let captures: Vec<Capture> = (0..30)
-        .map(|i| Capture {
-            method: "POST".into(),
-            path: format!("/c/{i}"),
-            http_version: "HTTP/1.1".into(),
-            body: vec![b'x'; 1000],
-            body_len: 1000,
-            ..Capture::default()
-        })
-        .collect();
+    let captures = posts(30, &[b'x'; 1000]);
     let ids: Vec<i64> = rt
         .block_on(engine.writer().insert_all(captures))
         .unwrap()
@@ -571,16 +567,7 @@ fn large_bodies_in_flight_are_bounded_by_bytes_not_only_by_count() {
     // 16 KiB queued at most, so 4 KiB of bodies in flight: one 3,000-byte body at a time.
     config.queue_bytes = 16 * 1024;
     let forwarder = Forwarder::start(rt.handle(), &engine.writer(), config, None);
-    let captures: Vec<Capture> = (0..5)
-        .map(|i| Capture {
-            method: "POST".into(),
-            path: format!("/c/{i}"),
-            http_version: "HTTP/1.1".into(),
-            body: vec![b'x'; 3000],
-            body_len: 3000,
-            ..Capture::default()
-        })
-        .collect();
+    let captures = posts(5, &[b'x'; 3000]);
     rt.block_on(engine.writer().insert_all(captures)).unwrap();
     let mut accepted = Vec::new();
     let deadline = Instant::now() + Duration::from_millis(800);
