@@ -50,17 +50,19 @@ fn step_until(harness: &mut Harness<'_, HookscopeApp>, label: &str) {
 }
 
 fn new_app() -> (Harness<'static, HookscopeApp>, Receiver<Command>, EventSink) {
+    new_app_sized([1200.0, 700.0])
+}
+
+fn new_app_sized(size: [f32; 2]) -> (Harness<'static, HookscopeApp>, Receiver<Command>, EventSink) {
     let (channels, command_rx, sink) = detached(256);
     let renderer = Renderer::start(sink.clone()).expect("start the renderer");
     let settings = Settings {
         listen_on_start: false,
         ..Settings::default()
     };
-    let harness = Harness::builder()
-        .with_size([1200.0, 700.0])
-        .build_eframe(move |_cc| {
-            HookscopeApp::new(settings, channels, Some(renderer), "/tmp/hookscope-test".into())
-        });
+    let harness = Harness::builder().with_size(size).build_eframe(move |_cc| {
+        HookscopeApp::new(settings, channels, Some(renderer), "/tmp/hookscope-test".into())
+    });
     (harness, command_rx, sink)
 }
 
@@ -365,4 +367,70 @@ fn import_paste_copy_curl_and_diff() {
     harness.step();
     harness.step();
     assert!(harness.query_all_by_label_contains("no URL").count() >= 1);
+}
+
+/// The tops of the widgets labelled `labels`; fails unless they share one row inside `width`.
+fn one_row(harness: &Harness<'_, HookscopeApp>, labels: &[&str], width: f32) {
+    let rects: Vec<(&str, egui::Rect)> = labels
+        .iter()
+        .map(|l| (*l, harness.get_by_label(l).rect()))
+        .collect();
+    let top = rects[0].1.center().y;
+    for (label, rect) in &rects {
+        assert!(
+            (rect.center().y - top).abs() < 2.0,
+            "`{label}` wrapped to another row: {rects:?}"
+        );
+        assert!(rect.max.x <= width, "`{label}` is cut off at the right: {rect:?}");
+    }
+}
+
+#[test]
+fn toolbar_and_status_row_each_fit_one_row_at_1280_px() {
+    let (mut harness, _command_rx, sink) = new_app_sized([1280.0, 800.0]);
+    harness.step();
+    sink.send(AppEvent::Ids(Vec::new().into()));
+    sink.send(AppEvent::ReceiverStarted {
+        addr: "127.0.0.1:18787".parse().unwrap(),
+    });
+    let c = capture();
+    sink.send(AppEvent::Inserted(vec![Summary::of(&c)]));
+    harness.run();
+    // With a capture selected the toolbar is at its widest (Delete and Replay… apply to it).
+    harness.get_by_label("/hooks/smtm").click();
+    harness.step();
+    sink.send(AppEvent::Detail(Box::new(c)));
+    step_until(&mut harness, "\"task_id\": \"T-1001\"");
+    one_row(
+        &harness,
+        &[
+            "Delete",
+            "Replay…",
+            "Send test event",
+            "Deliveries",
+            "Forward to",
+            "Import…",
+            "Export…",
+            "Profiles…",
+            "Subscriptions…",
+            "Settings",
+            "View",
+        ],
+        1280.0,
+    );
+    one_row(
+        &harness,
+        &[
+            "Copy URL",
+            "Stop",
+            "Port",
+            "Apply",
+            "1 captures",
+            "Follow",
+            "Rules",
+            "Stats",
+            "Clear all…",
+        ],
+        1280.0,
+    );
 }

@@ -142,7 +142,7 @@ impl HookscopeApp {
         }
     }
 
-    /// Toolbar buttons for the panels.
+    /// Status-row buttons: deleting what the filter shows, response rules, per-path stats.
     pub(super) fn control_buttons_ui(&mut self, ui: &mut egui::Ui, intents: &mut Vec<Intent>) {
         if !self.control.filter_applied.is_empty()
             && !self.list.is_empty()

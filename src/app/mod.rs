@@ -519,10 +519,6 @@ impl HookscopeApp {
             {
                 intents.push(Intent::Delete(vec![id]));
             }
-            if ui.button("Clear all…").clicked() {
-                self.confirm_clear = true;
-            }
-            ui.separator();
             let cmds = self.sending.toolbar_ui(
                 ui,
                 self.detail.as_deref(),
@@ -562,8 +558,6 @@ impl HookscopeApp {
             if ui.button("Settings").clicked() {
                 self.show_settings = !self.show_settings;
             }
-            ui.separator();
-            self.control_buttons_ui(ui, intents);
             ui.menu_button("View", |ui| {
                 ui.label("Detail pane");
                 ui.radio_value(&mut self.settings.layout, DetailLayout::Right, "at the right");
@@ -699,19 +693,26 @@ impl eframe::App for HookscopeApp {
 
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui, &mut intents));
         egui::Panel::top("status").show(ui, |ui| {
-            status_bar_ui(
-                ui,
-                &mut StatusBar {
-                    receiver: &self.receiver,
-                    captures: self.list.len(),
-                    port_text: &mut self.port_text,
-                    follow_tail: &mut self.settings.follow_tail,
-                    follow_applies: self.list.sort().is_arrival(),
-                    exposed: !self.settings.bind.is_loopback(),
-                    catching_up: self.catching_up.describe(),
-                },
-                &mut intents,
-            );
+            ui.horizontal_wrapped(|ui| {
+                status_bar_ui(
+                    ui,
+                    &mut StatusBar {
+                        receiver: &self.receiver,
+                        captures: self.list.len(),
+                        port_text: &mut self.port_text,
+                        follow_tail: &mut self.settings.follow_tail,
+                        follow_applies: self.list.sort().is_arrival(),
+                        exposed: !self.settings.bind.is_loopback(),
+                        catching_up: self.catching_up.describe(),
+                    },
+                    &mut intents,
+                );
+                ui.separator();
+                self.control_buttons_ui(ui, &mut intents);
+                if ui.button("Clear all…").clicked() {
+                    self.confirm_clear = true;
+                }
+            });
         });
         if let Some((text, is_error)) = &self.message {
             let color = if *is_error {

@@ -30,8 +30,10 @@ pub struct StatusBar<'a> {
     pub catching_up: Option<String>,
 }
 
+/// The receiver's status, port and capture count, laid out in the caller's row (the window adds
+/// its capture-wide buttons after them).
 pub fn status_bar_ui(ui: &mut egui::Ui, bar: &mut StatusBar<'_>, intents: &mut Vec<Intent>) {
-    ui.horizontal_wrapped(|ui| {
+    {
         match bar.receiver {
             ReceiverStatus::Listening(addr) => {
                 dot(ui, palette::status(Some(200)));
@@ -101,7 +103,7 @@ pub fn status_bar_ui(ui: &mut egui::Ui, bar: &mut StatusBar<'_>, intents: &mut V
         ui.add_enabled(bar.follow_applies, egui::Checkbox::new(bar.follow_tail, "Follow"))
             .on_hover_text("Scroll to each new capture as it arrives")
             .on_disabled_hover_text("Follows new captures in arrival order only: click the # header");
-    });
+    }
 }
 
 /// A small coloured status light.
