@@ -172,3 +172,57 @@ fn kill_9_mid_load_loses_no_acknowledged_request_and_keeps_bytes_exact() {
     l.terminate();
     assert!(l.child.try_wait().unwrap().unwrap().success());
 }
+
+/// Another process that writes to the same data dir while the receiver runs (here `profile add`)
+/// must find the receiver's lock on the database: otherwise its last connection takes itself for
+/// the only one, checkpoints and deletes the WAL, and the receiver goes on committing into a file
+/// that no longer has a name, which a `kill -9` then loses.
+#[test]
+fn a_command_writing_beside_the_receiver_leaves_its_wal_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = Listener::start(dir.path(), &[]);
+    let mut s = connect(l.port);
+    assert_eq!(
+        exchange(&mut s, &post("/before", "", b"before")).unwrap().status,
+        200
+    );
+    let wal = dir.path().join("hookscope.db-wal");
+    assert!(wal.exists());
+
+    let added = std::process::Command::new(bin())
+        .args(["--data-dir", dir.path().to_str().unwrap()])
+        .args([
+            "profile",
+            "add",
+            "beside",
+            "--scheme",
+            "github",
+            "--secret-env",
+            "BESIDE_SECRET",
+        ])
+        .env("BESIDE_SECRET", "s3cret")
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    assert!(wal.exists(), "the other process deleted the receiver's WAL");
+
+    for n in 0..20 {
+        let body = format!("after-{n}");
+        let answer = exchange(&mut s, &post("/after", "", body.as_bytes())).unwrap();
+        assert_eq!(answer.status, 200);
+    }
+    l.child.kill().unwrap(); // before any checkpoint could copy the commits elsewhere
+    l.child.wait().unwrap();
+    let out = hookscope(dir.path(), &["list", "--json", "--limit", "1000"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let paths: Vec<String> = json_lines(&out.stdout)
+        .iter()
+        .map(|v| v["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(paths.len(), 21, "every answered request is stored: {paths:?}");
+    assert_eq!(paths.iter().filter(|p| *p == "/after").count(), 20);
+}

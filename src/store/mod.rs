@@ -130,6 +130,9 @@ impl Store {
         check_data_dir(data_dir)?;
         create_private_dir(data_dir)?;
         let path = data_dir.join(DB_FILE);
+        if path.exists() {
+            schema::check_header(&path)?;
+        }
         let store = Store { path };
         let mut conn = store.connect_rw()?;
         let version = schema::check(&conn)?;
@@ -166,12 +169,15 @@ impl Store {
     }
 
     /// A writing connection with hookscope's pragmas. Checks come first: nothing is written to a
-    /// file that fails them.
+    /// file that fails them ([`Store::open`] and [`Store::open_existing`] read the file's header
+    /// before any connection exists).
+    ///
+    /// Nothing here may open and close the database file outside `SQLite` while this process
+    /// has connections to it: closing any descriptor of a file drops every POSIX lock the process
+    /// holds on it, and without its shared lock another process's last connection takes the
+    /// WAL for unused, checkpoints and deletes it while this one still commits into it.
     pub fn connect_rw(&self) -> Result<Connection, StoreError> {
         let existed = self.path.exists();
-        if existed {
-            schema::check_header(&self.path)?;
-        }
         let conn = Connection::open_with_flags(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
