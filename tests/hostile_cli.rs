@@ -478,3 +478,40 @@ fn a_data_dir_that_is_a_file_or_a_database_that_is_a_directory_is_said_plainly()
         "{err}"
     );
 }
+
+/// Several processes opening one brand-new data dir at the same moment all create, check and
+/// migrate it without tripping over each other ("table captures already exists", or tables
+/// seen before the id that marks them as hookscope's).
+#[test]
+fn processes_creating_one_new_data_dir_at_once_all_succeed() {
+    let root = tempfile::tempdir().unwrap();
+    let request = root.path().join("request.http");
+    std::fs::write(
+        &request,
+        b"POST /race HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok",
+    )
+    .unwrap();
+    for round in 0..6 {
+        let dir = root.path().join(format!("round-{round}"));
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                Command::new(bin())
+                    .arg("import")
+                    .arg(&request)
+                    .arg("--data-dir")
+                    .arg(&dir)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "round {round}: {}", stderr(&out));
+        }
+        let out = hookscope(&dir, &["stats", "--json"]);
+        let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(stats["captures"], 4, "round {round}");
+    }
+}

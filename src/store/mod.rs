@@ -137,7 +137,7 @@ impl Store {
         let mut conn = store.connect_rw()?;
         let version = schema::check(&conn)?;
         if version < schema::SCHEMA_VERSION {
-            schema::migrate(&mut conn, version)?;
+            schema::migrate(&mut conn)?;
         }
         restrict_permissions(&store.path);
         Ok(store)

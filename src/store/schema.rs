@@ -159,38 +159,52 @@ fn judge(app_id: i32, version: i64, has_tables: bool) -> Result<(), StoreError> 
 }
 
 /// Check that `conn` is a hookscope database this build can use, without writing anything.
-/// Returns the current version (0 for a brand-new empty file).
+/// Returns the current version (0 for a brand-new empty file). The three facts come from one
+/// statement, so one snapshot: another process creating the schema at the same moment is seen
+/// either before or after, never half-way (tables without the id that marks them).
 pub fn check(conn: &Connection) -> Result<i64, StoreError> {
-    let app_id: i32 = conn
-        .query_row("PRAGMA application_id", [], |r| r.get(0))
-        .map_err(StoreError::corrupt)?;
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(StoreError::corrupt)?;
-    let tables: i64 = conn
-        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+    let (app_id, version, tables): (i32, i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT application_id FROM pragma_application_id),
+                    (SELECT user_version FROM pragma_user_version),
+                    (SELECT count(*) FROM sqlite_master)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .map_err(StoreError::corrupt)?;
     judge(app_id, version, tables > 0)?;
     Ok(version)
 }
 
 /// Bring the schema up to [`SCHEMA_VERSION`], one transaction per step.
-pub fn migrate(conn: &mut Connection, from: i64) -> Result<(), StoreError> {
-    migrate_to(conn, from, SCHEMA_VERSION)
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    migrate_to(conn, SCHEMA_VERSION)
 }
 
-/// Apply the migrations from version `from` up to version `to`.
-pub fn migrate_to(conn: &mut Connection, from: i64, to: i64) -> Result<(), StoreError> {
-    let from = usize::try_from(from).unwrap_or(0);
-    let to = usize::try_from(to).unwrap_or(0);
-    for (i, sql) in MIGRATIONS.iter().enumerate().take(to).skip(from) {
-        let tx = conn.transaction()?;
+/// Apply the migrations up to version `to`, one transaction per step. Each step takes the write
+/// lock first and reads the version inside it: when two processes open a new or older database at
+/// once, the second finds the steps the first applied done and skips them.
+pub fn migrate_to(conn: &mut Connection, to: i64) -> Result<(), StoreError> {
+    let to = usize::try_from(to).unwrap_or(0).min(MIGRATIONS.len());
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (app_id, version, tables): (i32, i64, i64) = tx.query_row(
+            "SELECT (SELECT application_id FROM pragma_application_id),
+                    (SELECT user_version FROM pragma_user_version),
+                    (SELECT count(*) FROM sqlite_master)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        judge(app_id, version, tables > 0)?;
+        let done = usize::try_from(version).unwrap_or(0);
+        let Some(sql) = MIGRATIONS.get(done).filter(|_| done < to) else {
+            return Ok(());
+        };
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.pragma_update(None, "user_version", done as i64 + 1)?;
         tx.commit()?;
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -160,7 +160,7 @@ fn version_one_database_migrates_and_keeps_captures() {
     let path = dir.path().join(DB_FILE);
     {
         let mut conn = rusqlite::Connection::open(&path).unwrap();
-        schema::migrate_to(&mut conn, 0, 1).unwrap();
+        schema::migrate_to(&mut conn, 1).unwrap();
         super::rows::insert(&conn, &capture(1)).unwrap();
         let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(v, 1);
