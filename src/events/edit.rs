@@ -30,6 +30,10 @@ pub fn parse_set_arg(s: &str) -> Result<(String, String), SetError> {
     Ok((path.to_string(), value.to_string()))
 }
 
+/// Deepest `--set` path: payloads nest far less, and a deeper one would only build a document
+/// too deep to serialise safely.
+pub const MAX_SET_DEPTH: usize = 64;
+
 /// Set the value at a dot path. `raw` is used as JSON when it parses (`5`, `true`, `null`,
 /// `{"a":1}`, `"quoted"`), else as a string. Missing objects on the way are created; a number
 /// segment indexes an array. The `"test": true` flag cannot be changed.
@@ -40,6 +44,15 @@ pub fn apply_set(body: &mut Value, path: &str, raw: &str) -> Result<(), SetError
         return Err(SetError::BadPath {
             path: path.into(),
             reason: "empty segment".into(),
+        });
+    }
+    if segments.len() > MAX_SET_DEPTH {
+        return Err(SetError::BadPath {
+            path: crate::capture::clip::cut(path),
+            reason: format!(
+                "{} levels deep; at most {MAX_SET_DEPTH} are allowed",
+                segments.len()
+            ),
         });
     }
     if segments == ["test"] && value != Value::Bool(true) {
@@ -54,7 +67,7 @@ pub fn apply_set(body: &mut Value, path: &str, raw: &str) -> Result<(), SetError
     };
     let mut node = body;
     for (i, seg) in parents.iter().enumerate() {
-        let at = segments[..=i].join(".");
+        let at = || segments[..=i].join(".");
         node = match node {
             Value::Object(m) => m
                 .entry((*seg).to_string())
@@ -62,10 +75,10 @@ pub fn apply_set(body: &mut Value, path: &str, raw: &str) -> Result<(), SetError
             Value::Array(a) => {
                 let idx: usize = seg
                     .parse()
-                    .map_err(|_| bad(format!("'{at}' indexes an array: use a number")))?;
+                    .map_err(|_| bad(format!("'{}' indexes an array: use a number", at())))?;
                 let len = a.len();
                 a.get_mut(idx)
-                    .ok_or_else(|| bad(format!("'{at}' is past the end ({len} items)")))?
+                    .ok_or_else(|| bad(format!("'{}' is past the end ({len} items)", at())))?
             }
             _ => return Err(bad(format!("'{}' is not an object", segments[..i].join(".")))),
         };
@@ -126,6 +139,18 @@ mod tests {
         assert!(apply_set(&mut v, "data.items.5", "1").is_err());
         assert!(apply_set(&mut v, "data.priority.x", "1").is_err());
         assert!(apply_set(&mut v, "a..b", "1").is_err());
+    }
+
+    #[test]
+    fn a_path_deeper_than_the_limit_is_refused_before_building_anything() {
+        let mut v = json!({"test": true});
+        let ok = vec!["a"; MAX_SET_DEPTH].join(".");
+        apply_set(&mut v, &ok, "1").unwrap();
+        let deep = vec!["a"; 20_000].join(".");
+        let err = apply_set(&mut v, &deep, "1").unwrap_err().to_string();
+        assert!(err.contains("20000 levels deep; at most 64"), "{err}");
+        assert!(err.len() < 200, "the path is cut in the message: {err}");
+        assert_eq!(serde_json::to_string(&v).unwrap().matches('{').count(), MAX_SET_DEPTH);
     }
 
     #[test]
