@@ -103,7 +103,7 @@ fn invalid_rules_file_names_the_line_and_nothing_listens() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 4"), "{err}");
-    assert!(err.contains("between 100 and 599"), "{err}");
+    assert!(err.contains("between 200 and 599"), "{err}");
     assert!(!err.contains("listening"), "{err}");
     assert_eq!(err.lines().count(), 1, "one clear line: {err}");
     assert!(!data.join("hookscope.db").exists(), "nothing was opened");

@@ -150,7 +150,10 @@ mod tests {
         let err = apply_set(&mut v, &deep, "1").unwrap_err().to_string();
         assert!(err.contains("20000 levels deep; at most 64"), "{err}");
         assert!(err.len() < 200, "the path is cut in the message: {err}");
-        assert_eq!(serde_json::to_string(&v).unwrap().matches('{').count(), MAX_SET_DEPTH);
+        assert_eq!(
+            serde_json::to_string(&v).unwrap().matches('{').count(),
+            MAX_SET_DEPTH
+        );
     }
 
     #[test]

@@ -368,7 +368,7 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-/// A status code hookscope can send (100–599).
+/// A final status code hookscope can answer with (200–599; a 1xx is not a final answer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct StatusCode(pub u16);
@@ -377,9 +377,9 @@ impl StatusCode {
     pub fn new(code: i64) -> Result<Self, String> {
         u16::try_from(code)
             .ok()
-            .filter(|c| (100..=599).contains(c))
+            .filter(|c| (200..=599).contains(c))
             .map(StatusCode)
-            .ok_or_else(|| format!("status {code} is not between 100 and 599"))
+            .ok_or_else(|| format!("status {code} is not between 200 and 599 (a 1xx is not a final answer)"))
     }
 }
 
@@ -410,6 +410,20 @@ impl<'de> Deserialize<'de> for DelayMs {
     }
 }
 
+/// Headers that frame the message or manage the connection: set from the actual body by the HTTP
+/// stack. A rule's own value would cut the answer short, leave the client waiting for bytes that
+/// never come, or take the connection over.
+const FRAMING_HEADERS: &[&str] = &[
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "proxy-connection",
+];
+
 /// Response headers as `{ "Name" = "value" }`, order kept, names and values checked.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ResponseHeaders(pub Vec<(String, String)>);
@@ -423,6 +437,11 @@ impl ResponseHeaders {
     pub fn check(name: &str, value: &str) -> Result<(), String> {
         if axum::http::HeaderName::try_from(name).is_err() {
             return Err(format!("`{name}` is not a valid header name"));
+        }
+        if FRAMING_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)) {
+            return Err(format!(
+                "`{name}` is set by the receiver from the body and the connection; a rule cannot set it"
+            ));
         }
         if axum::http::HeaderValue::try_from(value).is_err() {
             return Err(format!(

@@ -92,7 +92,23 @@ fn disabled_rules_are_skipped_and_first_match_wins() {
 #[test]
 fn errors_name_the_line() {
     let cases = [
-        ("[[rule]]\npath = \"/a\"\nstatus = 99\n", 3, "between 100 and 599"),
+        ("[[rule]]\npath = \"/a\"\nstatus = 99\n", 3, "between 200 and 599"),
+        ("[[rule]]\npath = \"/a\"\nstatus = 101\n", 3, "not a final answer"),
+        (
+            "[[rule]]\npath = \"/a\"\nfail_status = 100\n",
+            3,
+            "between 200 and 599",
+        ),
+        (
+            "[[rule]]\npath = \"/a\"\nheaders = { \"Content-Length\" = \"3\" }\n",
+            3,
+            "a rule cannot set it",
+        ),
+        (
+            "[[rule]]\npath = \"/a\"\nheaders = { \"transfer-encoding\" = \"chunked\" }\n",
+            3,
+            "a rule cannot set it",
+        ),
         ("[[rule]]\npath = \"/a\"\n\nstatuss = 200\n", 4, "statuss"),
         ("[[rule]]\npath = \"a[\"\n", 2, "must start with"),
         ("[[rule]]\npath = \"/a[\"\n", 2, "path pattern"),
