@@ -254,6 +254,50 @@ fn a_stalled_body_gets_408_and_is_stored_marked_incomplete() {
 }
 
 #[test]
+fn a_body_trickled_too_slowly_gets_408_although_it_never_pauses_long() {
+    // A byte every 50 ms never trips the idle timeout (300 ms), but averages 20 bytes/s.
+    let rx = Rx::with(Limits {
+        header_read_timeout: SHORT,
+        body_idle_timeout: SHORT,
+        body_grace: Duration::from_millis(600),
+        min_body_bytes_per_sec: 1000,
+        ..Limits::default()
+    });
+    let mut s = open(rx.addr);
+    s.write_all(b"POST /trickle HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+        .unwrap();
+    let started = Instant::now();
+    let mut sent = 0;
+    while started.elapsed() < Duration::from_secs(5) && s.write_all(b"x").is_ok() {
+        sent += 1;
+        std::thread::sleep(Duration::from_millis(50));
+        // The answer comes while the client is still trickling.
+        s.set_nonblocking(true).unwrap();
+        let mut peek = [0u8; 1];
+        let answered = matches!(s.peek(&mut peek), Ok(n) if n > 0);
+        s.set_nonblocking(false).unwrap();
+        if answered {
+            break;
+        }
+    }
+    let answer = read_all(&mut s);
+    assert!(answer.starts_with(b"HTTP/1.1 408"), "{}", lossy(&answer));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "cut off soon after the grace period"
+    );
+    let c = &rx.wait_for(1)[0];
+    assert!(c.incomplete(), "marked incomplete");
+    assert!(
+        c.body_len > 0 && c.body_len <= sent,
+        "{} of {sent} bytes kept",
+        c.body_len
+    );
+    let recorded = String::from_utf8(c.response.as_ref().unwrap().body.clone()).unwrap();
+    assert!(recorded.contains("too slowly"), "{recorded}");
+}
+
+#[test]
 fn a_client_that_disconnects_mid_body_leaves_a_capture_marked_incomplete() {
     let rx = Rx::start();
     let mut s = open(rx.addr);

@@ -106,13 +106,7 @@ async fn receive(State(state): State<ReceiverState>, req: Request) -> Response {
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let read = read_body(
-        body,
-        state.max_body_bytes,
-        declared_len,
-        state.limits.body_idle_timeout,
-    )
-    .await;
+    let read = read_body(body, state.max_body_bytes, declared_len, &state.limits).await;
 
     let response = if read.oversized {
         json_response(
@@ -228,7 +222,9 @@ struct BodyRead {
 }
 
 /// Read the body up to `cap` bytes. Past the cap, keep the first bytes and stop reading.
-async fn read_body(mut body: Body, cap: usize, declared: Option<u64>, idle: Duration) -> BodyRead {
+async fn read_body(mut body: Body, cap: usize, declared: Option<u64>, lim: &Limits) -> BodyRead {
+    let idle = lim.body_idle_timeout;
+    let started = tokio::time::Instant::now();
     let mut out = BodyRead {
         bytes: Vec::new(),
         received: 0,
@@ -264,7 +260,14 @@ async fn read_body(mut body: Body, cap: usize, declared: Option<u64>, idle: Dura
         None => format!("{received} bytes"),
     };
     loop {
-        match tokio::time::timeout(idle, body.frame()).await {
+        // Past the grace period the body must keep an average of the minimum rate: what has
+        // arrived buys time at that rate, and the next piece must come before it runs out.
+        let earned = Duration::from_secs_f64(out.received as f64 / lim.min_body_bytes_per_sec.max(1) as f64);
+        let allowed_until = started + lim.body_grace.max(earned);
+        let now = tokio::time::Instant::now();
+        let wait = idle.min(allowed_until.saturating_duration_since(now));
+        let too_slow = wait < idle;
+        match tokio::time::timeout(wait, body.frame()).await {
             Ok(Some(Ok(frame))) => {
                 let Ok(data) = frame.into_data() else { continue };
                 out.received += data.len() as u64;
@@ -282,6 +285,17 @@ async fn read_body(mut body: Body, cap: usize, declared: Option<u64>, idle: Dura
                     limits::INCOMPLETE_PREFIX,
                     of_declared(out.received)
                 ));
+                return out;
+            }
+            Err(_) if too_slow => {
+                out.error = Some(format!(
+                    "{}: the body arrived too slowly (under {} bytes/s on average after {:.1} s): {}",
+                    limits::INCOMPLETE_PREFIX,
+                    lim.min_body_bytes_per_sec,
+                    started.elapsed().as_secs_f64(),
+                    of_declared(out.received)
+                ));
+                out.timed_out = true;
                 return out;
             }
             Err(_) => {

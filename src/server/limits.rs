@@ -9,6 +9,7 @@
 //! | more than [`MAX_HEADERS`] header lines | `431`, connection closed, nothing stored |
 //! | head not complete within [`HEADER_READ_TIMEOUT`] (slowloris, idle connection) | connection closed, nothing stored |
 //! | body pauses longer than [`BODY_IDLE_TIMEOUT`] | `408`, stored with what arrived, marked incomplete |
+//! | body still arriving after [`BODY_GRACE`] at under [`MIN_BODY_BYTES_PER_SEC`] on average (a trickle) | `408`, stored with what arrived, marked incomplete |
 //! | client disconnects mid-body | stored with what arrived, marked incomplete (answer `400`, which nobody reads) |
 //! | body over the body cap | `413`, stored with the first bytes, marked oversized |
 //!
@@ -23,6 +24,11 @@ use std::time::Duration;
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest pause allowed between two pieces of a body.
 pub const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a body may take before its average rate is checked.
+pub const BODY_GRACE: Duration = Duration::from_secs(30);
+/// Slowest average body rate accepted after [`BODY_GRACE`]: a client trickling a byte now and
+/// then (never pausing long enough for [`BODY_IDLE_TIMEOUT`]) cannot hold a connection for ever.
+pub const MIN_BODY_BYTES_PER_SEC: u64 = 1024;
 /// Largest request head (request line and headers) accepted.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// Most header lines accepted in one head. This is hyper's default, left in place on purpose:
@@ -36,6 +42,8 @@ pub use crate::capture::INCOMPLETE_BODY as INCOMPLETE_PREFIX;
 pub struct Limits {
     pub header_read_timeout: Duration,
     pub body_idle_timeout: Duration,
+    pub body_grace: Duration,
+    pub min_body_bytes_per_sec: u64,
     pub max_head_bytes: usize,
 }
 
@@ -44,6 +52,8 @@ impl Default for Limits {
         Limits {
             header_read_timeout: HEADER_READ_TIMEOUT,
             body_idle_timeout: BODY_IDLE_TIMEOUT,
+            body_grace: BODY_GRACE,
+            min_body_bytes_per_sec: MIN_BODY_BYTES_PER_SEC,
             max_head_bytes: MAX_HEAD_BYTES,
         }
     }
@@ -67,6 +77,8 @@ mod tests {
         let l = Limits::default();
         assert_eq!(l.header_read_timeout, HEADER_READ_TIMEOUT);
         assert_eq!(l.body_idle_timeout, BODY_IDLE_TIMEOUT);
+        assert_eq!(l.body_grace, BODY_GRACE);
+        assert_eq!(l.min_body_bytes_per_sec, MIN_BODY_BYTES_PER_SEC);
         assert_eq!(l.max_head_bytes, MAX_HEAD_BYTES);
         assert_eq!(describe(Duration::from_secs(30)), "30 s");
         assert_eq!(describe(Duration::from_millis(300)), "300 ms");
