@@ -479,6 +479,30 @@ fn a_data_dir_that_is_a_file_or_a_database_that_is_a_directory_is_said_plainly()
     );
 }
 
+#[test]
+fn a_database_that_is_a_pipe_is_refused_at_once_instead_of_blocking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("hookscope.db");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    // run_bounded kills (and fails) a command still blocked after 15 s.
+    for args in [
+        &["list"][..],
+        &["stats", "--json"],
+        &["listen", "--port", "0"],
+        &["profile", "list"],
+    ] {
+        let out = run_bounded(tmp.path(), args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "`{}`: {err}", args.join(" "));
+        assert!(
+            err.contains("is not a regular file"),
+            "`{}`: {err}",
+            args.join(" ")
+        );
+    }
+}
+
 /// Several processes opening one brand-new data dir at the same moment all create, check and
 /// migrate it without tripping over each other ("table captures already exists", or tables
 /// seen before the id that marks them as hookscope's).

@@ -236,6 +236,13 @@ fn check_data_dir(data_dir: &Path) -> Result<(), StoreError> {
             db.display()
         )));
     }
+    // A FIFO, socket or device would block or misbehave on the first read.
+    if std::fs::metadata(&db).is_ok_and(|m| !m.is_file()) {
+        return Err(StoreError::DataDir(format!(
+            "{} is not a regular file (a pipe, socket or device), not a database file",
+            db.display()
+        )));
+    }
     Ok(())
 }
 
