@@ -539,3 +539,30 @@ fn processes_creating_one_new_data_dir_at_once_all_succeed() {
         assert_eq!(stats["captures"], 4, "round {round}");
     }
 }
+
+/// Inputs that would take memory without bound are refused with a clear line: an endless import
+/// (`/dev/zero`) stops at the cap, an absurd `--count` before anything is prepared.
+#[test]
+fn endless_imports_and_absurd_counts_are_refused_not_buffered() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_bounded(dir.path(), &["import", "/dev/zero"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("/dev/zero is larger than 512 MiB"), "{err}");
+    let out = run_bounded(
+        dir.path(),
+        &[
+            "send",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--event",
+            "github:ping",
+            "--unsigned",
+            "--count",
+            "1000000000",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("more than 100000 deliveries"), "{err}");
+}

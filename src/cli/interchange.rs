@@ -143,17 +143,32 @@ fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Largest input `import` reads: the parsed captures take several times its size in memory.
+pub const MAX_IMPORT_BYTES: u64 = 512 * 1024 * 1024;
+
 pub fn import_command(dir: &Path, args: &ImportArgs) -> anyhow::Result<ExitCode> {
-    let input = if args.file.as_os_str() == "-" {
+    let (input, name) = if args.file.as_os_str() == "-" {
         let mut buf = Vec::new();
         std::io::stdin()
+            .take(MAX_IMPORT_BYTES + 1)
             .read_to_end(&mut buf)
             .map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?;
-        buf
+        (buf, "stdin".to_string())
     } else {
-        std::fs::read(&args.file)
-            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", args.file.display())))?
+        let name = args.file.display().to_string();
+        let mut buf = Vec::new();
+        std::fs::File::open(&args.file)
+            .and_then(|f| f.take(MAX_IMPORT_BYTES + 1).read_to_end(&mut buf))
+            .map_err(|e| CliError::usage(format!("cannot read {name}: {e}")))?;
+        (buf, name)
     };
+    if input.len() as u64 > MAX_IMPORT_BYTES {
+        return Err(CliError::usage(format!(
+            "{name} is larger than {} MiB, more than one import reads; split it (NDJSON: by lines)",
+            MAX_IMPORT_BYTES >> 20
+        ))
+        .into());
+    }
     let captures = import(&input).map_err(|e| CliError {
         message: e.to_string(),
         code: 1,

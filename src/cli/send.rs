@@ -17,6 +17,8 @@ use crate::send::{
     RunSummary, Signer, SimOptions, deliver, parse_schedule, prepare_batch, prepare_body_file,
 };
 
+/// Most deliveries one `send` prepares: every one is built, signed and recorded up front.
+pub const MAX_COUNT: usize = 100_000;
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Signing: with --event the scheme defaults to the provider's (smtm, maintainx, github, stripe, \
@@ -77,7 +79,7 @@ pub struct SendArgs {
     /// (at least 3; --count sets how many).
     #[arg(long, requires = "event")]
     pub shuffle: bool,
-    /// Number of events (a burst).
+    /// Number of events (a burst; at most 100000).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub count: usize,
     /// Requests in flight at once.
@@ -224,6 +226,14 @@ pub fn send(dir: &Path, args: &SendArgs) -> anyhow::Result<ExitCode> {
     }
     if args.count == 0 {
         return Err(CliError::usage("--count must be at least 1").into());
+    }
+    if args.count > MAX_COUNT {
+        return Err(CliError::usage(format!(
+            "--count {} is more than {MAX_COUNT} deliveries in one run (each is prepared, signed \
+             and recorded); for a longer load, run several",
+            args.count
+        ))
+        .into());
     }
     if args.timeout_secs == 0 {
         return Err(CliError::usage("--timeout-secs must be at least 1").into());
