@@ -186,6 +186,13 @@ fn list_filter_returns_exactly_the_matching_captures() {
     let row4 = table.lines().find(|l| l.trim_start().starts_with("4 ")).unwrap();
     assert!(row4.contains("unsigned") && row4.contains("/other"), "{row4}");
 
+    // A filter that matches nothing says so, not that the history is empty.
+    let out = hookscope(dir.path(), &["list", "--filter", "has:duplicate"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "no captures match `has:duplicate`\n"
+    );
+
     let out = hookscope(dir.path(), &["list", "--filter", "verdict:sometimes"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown verdict"));

@@ -43,7 +43,13 @@ pub fn list(dir: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {
             text.push('\n');
         }
     } else if summaries.is_empty() {
-        text.push_str("no captures yet\n");
+        text.push_str(
+            match &args.filter {
+                Some(f) => format!("no captures match `{f}`\n"),
+                None => "no captures yet\n".to_string(),
+            }
+            .as_str(),
+        );
     } else {
         text.push_str(&format!(
             "{:>7}  {:<27} {:<7} {:>6} {:>10}  {:<20} {:<24} {}\n",
