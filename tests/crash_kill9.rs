@@ -226,3 +226,46 @@ fn a_command_writing_beside_the_receiver_leaves_its_wal_alone() {
     assert_eq!(paths.len(), 21, "every answered request is stored: {paths:?}");
     assert_eq!(paths.iter().filter(|p| *p == "/after").count(), 20);
 }
+
+/// Commands that write beside a receiver under load wait their turn for the write lock instead
+/// of failing with "database is locked", and the receiver answers every request 2xx meanwhile.
+#[test]
+fn profile_adds_beside_a_loaded_receiver_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = Listener::start(dir.path(), &[]);
+    let port = l.port;
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut s = connect(port);
+            let mut answered = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let r = exchange(&mut s, &post("/busy", "", b"{\"id\":1}")).unwrap();
+                assert_eq!(r.status, 200);
+                answered += 1;
+            }
+            answered
+        })
+    };
+    for n in 0..40 {
+        let out = std::process::Command::new(bin())
+            .args(["--data-dir", dir.path().to_str().unwrap()])
+            .args(["profile", "add", &format!("p{n}"), "--scheme", "github"])
+            .args(["--path", "/busy", "--secret-env", "BUSY_SECRET"])
+            .env("BUSY_SECRET", "s3cret")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "profile add #{n}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    let answered = load.join().unwrap();
+    assert!(answered > 0);
+    let out = hookscope(dir.path(), &["stats", "--json"]);
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["captures"], answered);
+}

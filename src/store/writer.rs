@@ -288,7 +288,7 @@ impl WriterHandle {
         self.call(move |conn, analyzer| {
             let mut captures = captures;
             analyzer.begin_batch(conn);
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             for c in &mut captures {
                 analyzer.analyze(&tx, c);
                 c.id = rows::insert(&tx, c)?;
@@ -387,7 +387,7 @@ fn reverify_in_tx(
     analyzer: &mut dyn Analyzer,
     after: CaptureId,
 ) -> Result<Option<CaptureId>, StoreError> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let last = analyzer
         .reverify(&tx, after, super::analysis::REVERIFY_CHUNK)
         .map_err(StoreError::Write)?;
@@ -458,7 +458,10 @@ fn commit_batch(
 ) {
     let result = (|| -> rusqlite::Result<()> {
         analyzer.begin_batch(conn);
-        let tx = conn.transaction()?;
+        // The write lock first: the analysis reads before the inserts write, and a deferred
+        // transaction whose snapshot another process moved on from fails at the first write
+        // (SQLITE_BUSY, without waiting) instead of waiting its turn.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for (c, _) in batch.iter_mut() {
             analyzer.analyze(&tx, c);
             c.id = rows::insert(&tx, c)?;
