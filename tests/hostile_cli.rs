@@ -247,6 +247,38 @@ fn corrupt_and_newer_databases_are_refused_and_left_byte_for_byte() {
             .unwrap();
     }
     assert_refused_untouched(newer.path(), "newer", "newer hookscope");
+
+    // Its tables, but the schema version wiped: migrating would create them again.
+    for version in [0, -1] {
+        let wiped = tempfile::tempdir().unwrap();
+        real_database(wiped.path(), 5);
+        {
+            let conn = rusqlite::Connection::open(wiped.path().join("hookscope.db")).unwrap();
+            conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+            conn.pragma_update(None, "user_version", version).unwrap();
+        }
+        assert_refused_untouched(wiped.path(), "version wiped", "schema version");
+    }
+}
+
+#[test]
+fn an_empty_database_file_is_an_empty_history_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hookscope.db"), b"").unwrap();
+    let out = hookscope(dir.path(), &["list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "no captures yet\n");
+    assert_eq!(captures_in(dir.path()), 0);
+    // The first writer makes it a database.
+    let request = dir.path().join("request.http");
+    std::fs::write(
+        &request,
+        b"POST /first HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok",
+    )
+    .unwrap();
+    let out = hookscope(dir.path(), &["import", request.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(captures_in(dir.path()), 1);
 }
 
 #[test]

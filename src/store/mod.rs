@@ -154,14 +154,19 @@ impl Store {
         schema::check_header(&path)?;
         let store = Store { path };
         let sidecars = Sidecars::note(&store.path);
-        let checked = store
-            .connect_ro()
-            .and_then(|conn| schema::check(&conn).map(|_| ()));
-        if let Err(e) = checked {
-            sidecars.remove_new();
-            return Err(e);
+        let checked = store.connect_ro().and_then(|conn| schema::check(&conn));
+        match checked {
+            Err(e) => {
+                sidecars.remove_new();
+                Err(e)
+            }
+            // An empty file (or one a first open left before creating anything) holds no history.
+            Ok(version) if version < 1 => {
+                sidecars.remove_new();
+                Ok(None)
+            }
+            Ok(_) => Ok(Some(store)),
         }
-        Ok(Some(store))
     }
 
     pub fn path(&self) -> &Path {

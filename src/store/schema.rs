@@ -149,6 +149,13 @@ fn judge(app_id: i32, version: i64, has_tables: bool) -> Result<(), StoreError> 
     if app_id != APPLICATION_ID && (has_tables || app_id != 0) {
         return Err(StoreError::Foreign);
     }
+    // Every step sets the version with its tables in one transaction: tables without one are
+    // damage (migrating would try to create them again).
+    if app_id == APPLICATION_ID && has_tables && version < 1 {
+        return Err(StoreError::Corrupt(format!(
+            "its schema version is {version} but it has tables"
+        )));
+    }
     if version > SCHEMA_VERSION {
         return Err(StoreError::Newer {
             found: version,
