@@ -165,20 +165,23 @@ fn judge(app_id: i32, version: i64, has_tables: bool) -> Result<(), StoreError> 
     Ok(())
 }
 
+/// Application id, schema version and table count, read in one statement (one snapshot).
+fn facts(conn: &Connection) -> rusqlite::Result<(i32, i64, i64)> {
+    conn.query_row(
+        "SELECT (SELECT application_id FROM pragma_application_id),
+                (SELECT user_version FROM pragma_user_version),
+                (SELECT count(*) FROM sqlite_master)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+}
+
 /// Check that `conn` is a hookscope database this build can use, without writing anything.
 /// Returns the current version (0 for a brand-new empty file). The three facts come from one
 /// statement, so one snapshot: another process creating the schema at the same moment is seen
 /// either before or after, never half-way (tables without the id that marks them).
 pub fn check(conn: &Connection) -> Result<i64, StoreError> {
-    let (app_id, version, tables): (i32, i64, i64) = conn
-        .query_row(
-            "SELECT (SELECT application_id FROM pragma_application_id),
-                    (SELECT user_version FROM pragma_user_version),
-                    (SELECT count(*) FROM sqlite_master)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .map_err(StoreError::corrupt)?;
+    let (app_id, version, tables) = facts(conn).map_err(StoreError::corrupt)?;
     judge(app_id, version, tables > 0)?;
     Ok(version)
 }
@@ -195,13 +198,7 @@ pub fn migrate_to(conn: &mut Connection, to: i64) -> Result<(), StoreError> {
     let to = usize::try_from(to).unwrap_or(0).min(MIGRATIONS.len());
     loop {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (app_id, version, tables): (i32, i64, i64) = tx.query_row(
-            "SELECT (SELECT application_id FROM pragma_application_id),
-                    (SELECT user_version FROM pragma_user_version),
-                    (SELECT count(*) FROM sqlite_master)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        let (app_id, version, tables) = facts(&tx)?;
         judge(app_id, version, tables > 0)?;
         let done = usize::try_from(version).unwrap_or(0);
         let Some(sql) = MIGRATIONS.get(done).filter(|_| done < to) else {
