@@ -262,10 +262,15 @@ async fn read_body(mut body: Body, cap: usize, declared: Option<u64>, lim: &Limi
     loop {
         // Past the grace period the body must keep an average of the minimum rate: what has
         // arrived buys time at that rate, and the next piece must come before it runs out.
-        let earned = Duration::from_secs_f64(out.received as f64 / lim.min_body_bytes_per_sec.max(1) as f64);
-        let allowed_until = started + lim.body_grace.max(earned);
-        let now = tokio::time::Instant::now();
-        let wait = idle.min(allowed_until.saturating_duration_since(now));
+        let earned =
+            Duration::try_from_secs_f64(out.received as f64 / lim.min_body_bytes_per_sec.max(1) as f64)
+                .unwrap_or(Duration::MAX);
+        let wait = match started.checked_add(lim.body_grace.max(earned)) {
+            Some(allowed_until) => {
+                idle.min(allowed_until.saturating_duration_since(tokio::time::Instant::now()))
+            }
+            None => idle,
+        };
         let too_slow = wait < idle;
         match tokio::time::timeout(wait, body.frame()).await {
             Ok(Some(Ok(frame))) => {
