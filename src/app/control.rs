@@ -132,9 +132,11 @@ impl ControlState {
         order::ordered_ids(reader.connection(), f.as_ref(), self.sort.get(), upto)
     }
 
-    /// [`Self::load_ids`] for a reload that replaces the whole list.
+    /// [`Self::load_ids`] for a reload that replaces the whole list. Captures committed after
+    /// the query reach the list through the bridge; `upto` tells the list which to keep.
     pub fn reload_ids(&self, reader: &Reader, writer: &WriterHandle) -> Result<OrderedIds, StoreError> {
-        self.load_ids(reader, writer, CaptureId(i64::MAX))
+        let upto = max_id(reader.connection());
+        self.load_ids(reader, writer, upto)
     }
 
     pub fn handle(&self, cmd: ControlCommand, reader: &Reader, writer: &WriterHandle, sink: &EventSink) {

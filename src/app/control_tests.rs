@@ -91,6 +91,11 @@ fn filter_applies_to_history_and_live_arrivals_and_rules_are_saved() {
         _ => None,
     });
     assert_eq!(ids.ids, vec![CaptureId(1), CaptureId(5)]);
+    assert_eq!(
+        ids.upto,
+        CaptureId(5),
+        "the list keeps live arrivals above what the reload saw, so it must say what it saw"
+    );
 
     send(ControlCommand::SetFilter("verdict:bogus".into()));
     let message = wait(&channels, |ev| match ev {
@@ -180,7 +185,12 @@ fn set_sort_answers_in_order_with_the_filter_and_reloads_keep_it() {
         _ => None,
     });
     assert_eq!(reloaded.ids, [3, 1, 4].map(CaptureId));
-    assert_eq!(reloaded.upto, CaptureId(i64::MAX), "a reload replaces the list");
+    assert_eq!(
+        reloaded.upto,
+        CaptureId(4),
+        "a reload says what it saw: the list keeps only later arrivals (rows held before are \
+         in the answer or gone)"
+    );
 
     drop(channels);
     backend.join_worker();

@@ -192,7 +192,17 @@ impl HookscopeApp {
 
     /// Queue `cmd`; `false` (and a message) when the background did not take it.
     fn try_command(&mut self, cmd: Command) -> bool {
+        let lists = matches!(
+            cmd,
+            Command::LoadIds
+                | Command::Control(
+                    control::ControlCommand::SetFilter(_) | control::ControlCommand::SetSort(_)
+                )
+        );
         let sent = self.channels.commands.try_send(cmd).is_ok();
+        if sent && lists {
+            self.list.reload_requested();
+        }
         if !sent {
             self.message = Some((
                 "busy: the background did not take the request, try again".into(),

@@ -34,6 +34,9 @@ pub struct ListModel {
     anchor: usize,
     /// Rows inserted at or above `anchor` since the view last asked (see [`Self::take_shift`]).
     shift: usize,
+    /// Live arrivals since the last reload was asked for ([`Self::reload_requested`]), above
+    /// the last answer's `upto`: the ones an answer's snapshot may not hold yet.
+    arrived: Vec<CaptureId>,
 }
 
 impl ListModel {
@@ -134,12 +137,10 @@ impl ListModel {
             runs,
             upto,
         } = list;
-        let newer: Vec<CaptureId> = if self.sort.is_arrival() {
-            // Ascending: the newer ids are a tail, found without a scan of the whole list.
-            self.ids[self.ids.partition_point(|id| *id <= upto)..].to_vec()
-        } else {
-            self.ids.iter().copied().filter(|id| *id > upto).collect()
-        };
+        // Only arrivals since the reload was asked for can be newer than its snapshot: rows the
+        // list held before then are either in the answer or gone (deleted, cleared).
+        self.arrived.retain(|id| *id > upto);
+        let newer = self.arrived.clone();
         self.requested.clear();
         self.loaded = true;
         self.anchor = 0;
@@ -182,6 +183,7 @@ impl ListModel {
     /// New captures committed by the writer (id order): appended in arrival order, merged into
     /// their place when sorted.
     pub fn insert_live(&mut self, summaries: Vec<Summary>) {
+        self.arrived.extend(summaries.iter().map(|s| s.id));
         if !self.sort.is_arrival() {
             self.merge_sorted(summaries);
             return;
@@ -308,6 +310,12 @@ impl ListModel {
     }
 
     /// A request failed or was dropped: allow asking again.
+    /// A new id list was asked for (reload, filter, order): what arrived before is in its
+    /// answer unless it was deleted since.
+    pub fn reload_requested(&mut self) {
+        self.arrived.clear();
+    }
+
     pub fn forget_requests(&mut self) {
         self.requested.clear();
     }

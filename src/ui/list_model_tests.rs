@@ -305,3 +305,23 @@ fn sorted_cache_trims_around_the_viewport() {
     let on_screen = m.id_at(59_520).unwrap();
     assert!(m.row(on_screen).is_some());
 }
+
+#[test]
+fn a_reload_keeps_arrivals_that_raced_it_and_drops_rows_gone_before_it() {
+    let mut m = ListModel::default();
+    m.set_ids(ids(&[1, 2, 3, 4, 5]).into());
+    m.insert_live(vec![summary(6)]);
+    // 5 and 6 are deleted; the reload is asked for, then 7 and 8 arrive while it runs.
+    m.reload_requested();
+    m.insert_live(vec![summary(7), summary(8)]);
+    // Its snapshot saw up to 7.
+    assert!(m.set_ids(OrderedIds::arrival(ids(&[1, 2, 3, 4, 7]), CaptureId(7))));
+    assert_eq!(m.ids(), ids(&[1, 2, 3, 4, 7, 8]).as_slice());
+    assert!(m.row(CaptureId(8)).is_some());
+
+    // Everything cleared (by another process): new ids start again at 1.
+    m.reload_requested();
+    m.insert_live(vec![summary(1)]);
+    assert!(m.set_ids(OrderedIds::arrival(ids(&[1]), CaptureId(1))));
+    assert_eq!(m.ids(), ids(&[1]).as_slice(), "no stale rows above the new ids");
+}
