@@ -275,3 +275,53 @@ fn the_unsigned_sentence_is_given_back_not_stored_per_row() {
     writer.shutdown();
     assert_eq!(reader.get(id).unwrap().unwrap().analysis, raw.analysis);
 }
+
+/// Waits (bounded) for the next `Changed` on `sub`, skipping committed batches.
+fn next_change(sub: &mut Subscriber) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        match sub.events.try_recv() {
+            Ok(StoreEvent::Changed) => return true,
+            Ok(_) => {}
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    }
+    false
+}
+
+#[test]
+fn what_another_connection_stores_or_clears_is_announced_as_a_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let writer = Writer::start(&store, Box::new(NoAnalysis)).unwrap();
+    let h = writer.handle();
+    let mut sub = h.subscribe(64, None);
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    rt.block_on(h.insert(capture(1))).unwrap();
+    // Our own commits are batches, not changes.
+    assert!(matches!(
+        sub.events.blocking_recv(),
+        Some(StoreEvent::Inserted(_))
+    ));
+    assert!(sub.events.try_recv().is_err());
+
+    // Another process (here another connection) imports a capture while this one is idle.
+    let other = store.connect_rw().unwrap();
+    rows::insert(&other, &capture(2)).unwrap();
+    assert!(
+        next_change(&mut sub),
+        "an idle writer notices within about a second"
+    );
+
+    // It clears everything; the next capture stored here starts again at id 1.
+    other.execute("DELETE FROM captures", []).unwrap();
+    let id = rt.block_on(h.insert(capture(3))).unwrap();
+    assert_eq!(id, CaptureId(1));
+    assert!(
+        next_change(&mut sub),
+        "a batch that does not follow the newest known id"
+    );
+    drop(other);
+    drop(rt);
+    writer.shutdown();
+}

@@ -113,6 +113,9 @@ pub struct Writer {
 /// starts over cuts it back to this size (`journal_size_limit`).
 pub const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
+/// Every this many checkpointer ticks (1 s) the writer looks for other processes' changes.
+const FOREIGN_CHECK_TICKS: u32 = 5;
+
 /// How often the checkpointer folds the WAL back into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
@@ -139,9 +142,17 @@ impl Checkpointer {
             .name("store-checkpoint".into())
             .spawn(move || {
                 let mut previous_log = -1;
+                let mut ticks = 0u32;
                 while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
                     stopped.recv_timeout(CHECKPOINT_EVERY)
                 {
+                    ticks = ticks.wrapping_add(1);
+                    if ticks.is_multiple_of(FOREIGN_CHECK_TICKS) {
+                        // An empty call: the writer compares the newest id before each call, so
+                        // what another process stored or cleared is noticed within a second
+                        // even when nothing arrives here.
+                        let _ = writer.try_send(Request::Call(Box::new(|_, _| {})));
+                    }
                     // Busy or failed checkpoints are retried on the next tick; the WAL keeps the data.
                     let Ok((busy, log, done)) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
                         Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
@@ -419,6 +430,10 @@ fn run(
     mut analyzer: Box<dyn Analyzer>,
 ) {
     let mut batch: Vec<Pending> = Vec::new();
+    // The newest id this connection knows of. Ids are handed out as max + 1, so a batch that
+    // does not start right after it, or a newest id that moved between two calls, means another
+    // process inserted, imported or cleared: subscribers hear `Changed` and read again.
+    let mut known = newest_id(&conn);
     while let Some(first) = rx.blocking_recv() {
         let mut after: Option<Request> = None;
         match first {
@@ -434,12 +449,23 @@ fn run(
                         Err(_) => break,
                     }
                 }
-                commit_batch(&mut conn, &mut batch, subs, analyzer.as_mut());
+                if let Some((first, last)) = commit_batch(&mut conn, &mut batch, subs, analyzer.as_mut()) {
+                    if first.0 != known + 1 {
+                        publish(subs, &StoreEvent::Changed);
+                    }
+                    known = last.0;
+                }
             }
             other => after = Some(other),
         }
         match after {
-            Some(Request::Call(f)) => f(&mut conn, analyzer.as_mut()),
+            Some(Request::Call(f)) => {
+                if newest_id(&conn) != known {
+                    publish(subs, &StoreEvent::Changed);
+                }
+                f(&mut conn, analyzer.as_mut());
+                known = newest_id(&conn);
+            }
             Some(Request::Stop) => break,
             Some(Request::Insert { .. }) | None => {}
         }
@@ -450,12 +476,19 @@ fn run(
 
 type Pending = (Box<Capture>, Option<oneshot::Sender<Result<CaptureId, String>>>);
 
+fn newest_id(conn: &Connection) -> i64 {
+    conn.prepare_cached("SELECT coalesce(max(id), 0) FROM captures")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .unwrap_or(0)
+}
+
+/// Commit `batch` and answer its senders; returns the first and last id committed.
 fn commit_batch(
     conn: &mut Connection,
     batch: &mut Vec<Pending>,
     subs: &Subscriptions,
     analyzer: &mut dyn Analyzer,
-) {
+) -> Option<(CaptureId, CaptureId)> {
     let result = (|| -> rusqlite::Result<()> {
         analyzer.begin_batch(conn);
         // The write lock first: the analysis reads before the inserts write, and a deferred
@@ -477,10 +510,12 @@ fn commit_batch(
                 }
                 committed.push(*c);
             }
+            let span = committed.first().zip(committed.last()).map(|(f, l)| (f.id, l.id));
             let has_subs = subs.lock().map_or(true, |s| s.iter().any(|s| s.inserts));
             if has_subs {
                 publish(subs, &StoreEvent::Inserted(Arc::new(committed)));
             }
+            span
         }
         Err(e) => {
             let msg = format!("could not store the request: {e}");
@@ -497,6 +532,7 @@ fn commit_batch(
                     if failed == 1 { "" } else { "s" }
                 )),
             );
+            None
         }
     }
 }
