@@ -272,3 +272,27 @@ fn replay_follow_redirects_through_the_cli_drops_signatures() {
     assert_eq!(out.status.code(), Some(2));
     drop(rt);
 }
+
+/// A target answering far more than anyone reads: the attempt keeps the first 8 MiB, says it
+/// was cut, and still reports the status the target gave.
+#[test]
+fn a_huge_answer_is_cut_and_said_so() {
+    let rt = runtime();
+    rt.block_on(async {
+        let app = Router::new().fallback(|| async {
+            let chunk = axum::body::Bytes::from(vec![b'x'; 1 << 20]);
+            let stream = futures_util::stream::iter(
+                (0..64).map(move |_| Ok::<_, std::convert::Infallible>(chunk.clone())),
+            );
+            (StatusCode::OK, axum::body::Body::from_stream(stream))
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let a = client(false).send(&request(format!("http://{addr}/big"))).await;
+        assert_eq!(a.status, Some(200));
+        assert_eq!(a.response_body.len(), 8 << 20);
+        let error = a.error.expect("the cut is reported");
+        assert!(error.message.contains("larger than 8 MiB"), "{}", error.message);
+    });
+}

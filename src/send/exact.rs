@@ -19,8 +19,10 @@ use super::attempt::{FailureKind, SendFailure};
 use super::request::Target;
 use crate::capture::HeaderList;
 
-/// Responses larger than this are cut (the first bytes are kept and the attempt says so).
-pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+/// Responses larger than this are cut (the first bytes are kept and the attempt says so). An
+/// answer is kept to be looked at: a target answering gigabytes must not fill memory (up to 8
+/// forwards run at once) or the database (every attempt is recorded).
+pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 
 /// A response as read.
 pub struct RawResponse {
