@@ -313,6 +313,10 @@ fn what_another_connection_stores_or_clears_is_announced_as_a_change() {
         "an idle writer notices within about a second"
     );
 
+    // It deletes the oldest capture (retention there, say).
+    other.execute("DELETE FROM captures WHERE id = 1", []).unwrap();
+    assert!(next_change(&mut sub), "the oldest id moved");
+
     // It clears everything; the next capture stored here starts again at id 1.
     other.execute("DELETE FROM captures", []).unwrap();
     let id = rt.block_on(h.insert(capture(3))).unwrap();

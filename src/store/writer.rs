@@ -430,10 +430,11 @@ fn run(
     mut analyzer: Box<dyn Analyzer>,
 ) {
     let mut batch: Vec<Pending> = Vec::new();
-    // The newest id this connection knows of. Ids are handed out as max + 1, so a batch that
-    // does not start right after it, or a newest id that moved between two calls, means another
-    // process inserted, imported or cleared: subscribers hear `Changed` and read again.
-    let mut known = newest_id(&conn);
+    // The oldest and newest ids this connection knows of. Ids are handed out as max + 1, so a
+    // batch that does not start right after the newest, or either end moving between two calls,
+    // means another process inserted, imported, deleted or cleared: subscribers hear `Changed`
+    // and read again.
+    let mut known = id_span(&conn);
     while let Some(first) = rx.blocking_recv() {
         let mut after: Option<Request> = None;
         match first {
@@ -450,21 +451,23 @@ fn run(
                     }
                 }
                 if let Some((first, last)) = commit_batch(&mut conn, &mut batch, subs, analyzer.as_mut()) {
-                    if first.0 != known + 1 {
+                    if first.0 != known.1 + 1 {
                         publish(subs, &StoreEvent::Changed);
+                        known = id_span(&conn);
+                    } else {
+                        known = (if known.0 == 0 { first.0 } else { known.0 }, last.0);
                     }
-                    known = last.0;
                 }
             }
             other => after = Some(other),
         }
         match after {
             Some(Request::Call(f)) => {
-                if newest_id(&conn) != known {
+                if id_span(&conn) != known {
                     publish(subs, &StoreEvent::Changed);
                 }
                 f(&mut conn, analyzer.as_mut());
-                known = newest_id(&conn);
+                known = id_span(&conn);
             }
             Some(Request::Stop) => break,
             Some(Request::Insert { .. }) | None => {}
@@ -476,10 +479,14 @@ fn run(
 
 type Pending = (Box<Capture>, Option<oneshot::Sender<Result<CaptureId, String>>>);
 
-fn newest_id(conn: &Connection) -> i64 {
-    conn.prepare_cached("SELECT coalesce(max(id), 0) FROM captures")
-        .and_then(|mut s| s.query_row([], |r| r.get(0)))
-        .unwrap_or(0)
+/// Oldest and newest capture ids (0, 0 when there are none).
+fn id_span(conn: &Connection) -> (i64, i64) {
+    // Two subqueries: each is one step down the rowid tree (min and max in one query scan it).
+    conn.prepare_cached(
+        "SELECT coalesce((SELECT min(id) FROM captures), 0), coalesce((SELECT max(id) FROM captures), 0)",
+    )
+    .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?))))
+    .unwrap_or((0, 0))
 }
 
 /// Commit `batch` and answer its senders; returns the first and last id committed.
