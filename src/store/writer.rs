@@ -451,11 +451,11 @@ fn run(
                     }
                 }
                 if let Some((first, last)) = commit_batch(&mut conn, &mut batch, subs, analyzer.as_mut()) {
-                    if first.0 != known.1 + 1 {
+                    if first.0 == known.1 + 1 {
+                        known = (if known.0 == 0 { first.0 } else { known.0 }, last.0);
+                    } else {
                         publish(subs, &StoreEvent::Changed);
                         known = id_span(&conn);
-                    } else {
-                        known = (if known.0 == 0 { first.0 } else { known.0 }, last.0);
                     }
                 }
             }
