@@ -12,6 +12,9 @@ pub struct CodeLine {
     pub spans: Vec<(u32, u32, Color32)>,
 }
 
+/// Longest row of text laid out at once; longer lines continue on the next rows.
+pub const MAX_LINE_BYTES: usize = 4096;
+
 /// Text split into lines with colours, prepared off the UI thread.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CodeText {
@@ -26,29 +29,40 @@ pub struct CodeText {
 }
 
 impl CodeText {
-    /// Uncoloured text.
+    /// Uncoloured text. Lines longer than [`MAX_LINE_BYTES`] are shown as several rows (cut at
+    /// character boundaries): laying out a multi-megabyte line (minified JSON, a decoded zip
+    /// bomb) took seconds and gigabytes per frame. The text itself is unchanged.
     pub fn plain(text: String) -> Self {
         let mut lines = Vec::new();
         let mut start = 0;
         let mut widest = 0;
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                widest = widest.max(i - start);
+        let mut push = |lines: &mut Vec<CodeLine>, from: usize, to: usize| {
+            let mut at = from;
+            loop {
+                let mut end = to.min(at + MAX_LINE_BYTES);
+                while end < to && !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                widest = widest.max(end - at);
                 lines.push(CodeLine {
-                    start,
-                    end: i,
+                    start: at,
+                    end,
                     spans: Vec::new(),
                 });
+                if end >= to {
+                    break;
+                }
+                at = end;
+            }
+        };
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                push(&mut lines, start, i);
                 start = i + 1;
             }
         }
         if start < text.len() || lines.is_empty() {
-            widest = widest.max(text.len() - start);
-            lines.push(CodeLine {
-                start,
-                end: text.len(),
-                spans: Vec::new(),
-            });
+            push(&mut lines, start, text.len());
         }
         CodeText {
             text,
@@ -147,5 +161,18 @@ mod tests {
         assert_eq!(c.line_text(2), "");
         assert_eq!(c.line_text(3), "e");
         assert_eq!(c.widest, 3);
+    }
+
+    #[test]
+    fn a_huge_line_is_shown_as_rows_of_at_most_the_limit_cut_between_characters() {
+        let line = "é".repeat(3 * MAX_LINE_BYTES); // two bytes each: 6 rows' worth
+        let c = CodeText::plain(format!("head\n{line}\ntail"));
+        assert!(c.lines.len() > 6, "{}", c.lines.len());
+        assert_eq!(c.line_text(0), "head");
+        assert_eq!(c.line_text(c.lines.len() - 1), "tail");
+        let rows: Vec<&str> = (1..c.lines.len() - 1).map(|i| c.line_text(i)).collect();
+        assert!(rows.iter().all(|r| !r.is_empty() && r.len() <= MAX_LINE_BYTES));
+        assert_eq!(rows.concat(), line, "nothing lost or repeated");
+        assert!(c.widest <= MAX_LINE_BYTES);
     }
 }
