@@ -136,9 +136,11 @@ fn pretty(bytes: &[u8], content_type: Option<&str>, dark: bool) -> CodeText {
         },
         BodyKind::Form => {
             let fields = body::form_fields(bytes);
+            // Decoded control characters are shown escaped (`\n`, `\u{1}`): a `%0A` in a value
+            // must not start a line that reads like another field.
             let text = fields
                 .iter()
-                .map(|(k, v)| format!("{k} = {v}"))
+                .map(|(k, v)| format!("{} = {}", escape_controls(k), escape_controls(v)))
                 .collect::<Vec<_>>()
                 .join("\n");
             CodeText::plain(text).with_note(Some(format!("{} form fields (decoded)", fields.len())))
@@ -168,6 +170,24 @@ fn pretty(bytes: &[u8], content_type: Option<&str>, dark: bool) -> CodeText {
 }
 
 /// Put the decoding note (if any) before the view's own note.
+/// `text` with control characters spelled as escapes (`\n`, `\t`, `\u{1}`); the rest as is.
+fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 fn add_note(code: CodeText, decoding: Option<String>) -> CodeText {
     let note = match (decoding, code.note.clone()) {
         (Some(a), Some(b)) => Some(format!("{a} · {b}")),

@@ -95,6 +95,20 @@ fn tree_view_of_json_with_paths_and_deep_nesting() {
 }
 
 #[test]
+fn decoded_form_values_keep_one_field_per_line() {
+    let code = prepare(&job(
+        Pane::Body(BodyMode::Pretty),
+        b"note=line1%0Aevil+%3D+1&tab=a%09b&ctl=%01",
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ));
+    assert_eq!(code.lines.len(), 3, "{}", code.text);
+    assert_eq!(code.line_text(0), "note = line1\\nevil = 1");
+    assert_eq!(code.line_text(1), "tab = a\\tb");
+    assert_eq!(code.line_text(2), "ctl = \\u{1}");
+}
+
+#[test]
 fn images_are_decoded_for_display_and_bad_ones_fall_back_to_hex() {
     let mut png = Vec::new();
     let img = image::RgbaImage::from_pixel(3, 2, image::Rgba([255, 0, 0, 255]));
