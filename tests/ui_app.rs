@@ -11,6 +11,7 @@ use hookscope::app::HookscopeApp;
 use hookscope::app::backend::{EventSink, detached};
 use hookscope::app::messages::{AppEvent, Command};
 use hookscope::app::render::Renderer;
+use hookscope::app::sending::SendEvent;
 use hookscope::app::settings::Settings;
 use hookscope::capture::{Capture, CaptureId, HeaderList, ResponseSent, Summary};
 
@@ -433,4 +434,18 @@ fn toolbar_and_status_row_each_fit_one_row_at_1280_px() {
         ],
         1280.0,
     );
+
+    // Forwarding's counts and a long last outcome go to the status row, not the toolbar.
+    sink.send(AppEvent::Send(Box::new(SendEvent::ForwardStarted {
+        target: "http://127.0.0.1:3000/hooks".into(),
+    })));
+    sink.send(AppEvent::Send(Box::new(SendEvent::Forwarded {
+        capture: CaptureId(41),
+        ok: true,
+        text: "200 OK in 1.2 ms; the response body is larger than 8 MiB; only the first bytes were kept"
+            .into(),
+    })));
+    harness.run();
+    one_row(&harness, &["Delete", "Forward to", "Settings", "View"], 1280.0);
+    harness.get_by_label("forwarding: 1 sent, 0 failed");
 }

@@ -722,6 +722,7 @@ impl eframe::App for HookscopeApp {
                 if ui.button("Clear all…").clicked() {
                     self.confirm_clear = true;
                 }
+                self.sending.forward_status_ui(ui);
             });
         });
         if let Some((text, is_error)) = &self.message {

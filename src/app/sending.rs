@@ -313,9 +313,19 @@ impl SendingUi {
                 .hint_text("http://localhost:3000/hooks")
                 .desired_width(200.0),
         );
+        out
+    }
+
+    /// Forwarding's counts and last outcome, for the status row (the toolbar has no room for a
+    /// sentence).
+    pub fn forward_status_ui(&self, ui: &mut egui::Ui) {
+        if self.forward.active.is_none() && self.forward.last.is_none() {
+            return;
+        }
+        ui.separator();
         if self.forward.active.is_some() {
             ui.weak(format!(
-                "{} sent, {} failed",
+                "forwarding: {} sent, {} failed",
                 self.forward.forwarded, self.forward.failed
             ));
         }
@@ -325,9 +335,9 @@ impl SendingUi {
             } else {
                 palette::WARN
             };
-            ui.colored_label(color, text).on_hover_text(text);
+            ui.colored_label(color, crate::capture::clip::cut(text))
+                .on_hover_text(text);
         }
-        out
     }
 
     /// The sending windows (replay editor, send panel, deliveries).
