@@ -173,6 +173,31 @@ fn kill_9_mid_load_loses_no_acknowledged_request_and_keeps_bytes_exact() {
     assert!(l.child.try_wait().unwrap().unwrap().success());
 }
 
+/// `hookscope profile add NAME --scheme github EXTRA...` in its own process; fails the test
+/// unless it succeeds.
+fn add_profile(dir: &std::path::Path, name: &str, extra: &[&str]) {
+    let out = std::process::Command::new(bin())
+        .args(["--data-dir", dir.to_str().unwrap()])
+        .args([
+            "profile",
+            "add",
+            name,
+            "--scheme",
+            "github",
+            "--secret-env",
+            "PROFILE_SECRET",
+        ])
+        .args(extra)
+        .env("PROFILE_SECRET", "s3cret")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "profile add {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Another process that writes to the same data dir while the receiver runs (here `profile add`)
 /// must find the receiver's lock on the database: otherwise its last connection takes itself for
 /// the only one, checkpoints and deletes the WAL, and the receiver goes on committing into a file
@@ -189,25 +214,7 @@ fn a_command_writing_beside_the_receiver_leaves_its_wal_alone() {
     let wal = dir.path().join("hookscope.db-wal");
     assert!(wal.exists());
 
-    let added = std::process::Command::new(bin())
-        .args(["--data-dir", dir.path().to_str().unwrap()])
-        .args([
-            "profile",
-            "add",
-            "beside",
-            "--scheme",
-            "github",
-            "--secret-env",
-            "BESIDE_SECRET",
-        ])
-        .env("BESIDE_SECRET", "s3cret")
-        .output()
-        .unwrap();
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    add_profile(dir.path(), "beside", &[]);
     assert!(wal.exists(), "the other process deleted the receiver's WAL");
 
     for n in 0..20 {
@@ -249,18 +256,7 @@ fn profile_adds_beside_a_loaded_receiver_all_succeed() {
         })
     };
     for n in 0..40 {
-        let out = std::process::Command::new(bin())
-            .args(["--data-dir", dir.path().to_str().unwrap()])
-            .args(["profile", "add", &format!("p{n}"), "--scheme", "github"])
-            .args(["--path", "/busy", "--secret-env", "BUSY_SECRET"])
-            .env("BUSY_SECRET", "s3cret")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "profile add #{n}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        add_profile(dir.path(), &format!("p{n}"), &["--path", "/busy"]);
     }
     stop.store(true, Ordering::Relaxed);
     let answered = load.join().unwrap();

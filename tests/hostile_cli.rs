@@ -43,6 +43,16 @@ fn run_bounded(dir: &Path, args: &[&str]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Each command fails with exit 1 and says `expected`.
+fn refused_by_each(dir: &Path, commands: &[&[&str]], expected: &str) {
+    for args in commands {
+        let out = run_bounded(dir, args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "`{}`: {err}", args.join(" "));
+        assert!(err.contains(expected), "`{}`: {err}", args.join(" "));
+    }
+}
+
 fn captures_in(dir: &Path) -> u64 {
     let out = hookscope(dir, &["stats", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -488,16 +498,11 @@ fn a_data_dir_that_is_a_file_or_a_database_that_is_a_directory_is_said_plainly()
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("not-a-dir");
     std::fs::write(&file, b"keep me").unwrap();
-    for args in [&["list"][..], &["stats", "--json"], &["listen", "--port", "0"]] {
-        let out = run_bounded(&file, args);
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "`{}`: {err}", args.join(" "));
-        assert!(
-            err.contains("is a file, not a directory"),
-            "`{}`: {err}",
-            args.join(" ")
-        );
-    }
+    refused_by_each(
+        &file,
+        &[&["list"], &["stats", "--json"], &["listen", "--port", "0"]],
+        "is a file, not a directory",
+    );
     assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
     let dir = tmp.path().join("data");
     std::fs::create_dir_all(dir.join("hookscope.db")).unwrap();
@@ -518,21 +523,16 @@ fn a_database_that_is_a_pipe_is_refused_at_once_instead_of_blocking() {
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(made.success());
     // run_bounded kills (and fails) a command still blocked after 15 s.
-    for args in [
-        &["list"][..],
-        &["stats", "--json"],
-        &["listen", "--port", "0"],
-        &["profile", "list"],
-    ] {
-        let out = run_bounded(tmp.path(), args);
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "`{}`: {err}", args.join(" "));
-        assert!(
-            err.contains("is not a regular file"),
-            "`{}`: {err}",
-            args.join(" ")
-        );
-    }
+    refused_by_each(
+        tmp.path(),
+        &[
+            &["list"],
+            &["stats", "--json"],
+            &["listen", "--port", "0"],
+            &["profile", "list"],
+        ],
+        "is not a regular file",
+    );
 }
 
 /// Several processes opening one brand-new data dir at the same moment all create, check and

@@ -169,7 +169,6 @@ fn pretty(bytes: &[u8], content_type: Option<&str>, dark: bool) -> CodeText {
     }
 }
 
-/// Put the decoding note (if any) before the view's own note.
 /// `text` with control characters spelled as escapes (`\n`, `\t`, `\u{1}`); the rest as is.
 fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(char::is_control) {
@@ -188,6 +187,7 @@ fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
+/// Put the decoding note (if any) before the view's own note.
 fn add_note(code: CodeText, decoding: Option<String>) -> CodeText {
     let note = match (decoding, code.note.clone()) {
         (Some(a), Some(b)) => Some(format!("{a} · {b}")),

@@ -43,13 +43,10 @@ pub fn list(dir: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {
             text.push('\n');
         }
     } else if summaries.is_empty() {
-        text.push_str(
-            match &args.filter {
-                Some(f) => format!("no captures match `{f}`\n"),
-                None => "no captures yet\n".to_string(),
-            }
-            .as_str(),
-        );
+        match &args.filter {
+            Some(f) => text.push_str(&format!("no captures match `{f}`\n")),
+            None => text.push_str("no captures yet\n"),
+        }
     } else {
         text.push_str(&format!(
             "{:>7}  {:<27} {:<7} {:>6} {:>10}  {:<20} {:<24} {}\n",

@@ -19,6 +19,7 @@ use crate::send::{
 
 /// Most deliveries one `send` prepares: every one is built, signed and recorded up front.
 pub const MAX_COUNT: usize = 100_000;
+
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Signing: with --event the scheme defaults to the provider's (smtm, maintainx, github, stripe, \
