@@ -88,9 +88,18 @@ fn url_host(headers: &HeaderList) -> &str {
         .unwrap_or("127.0.0.1")
 }
 
+/// `_valueBase64` on a header object: the value's exact bytes when they are not UTF-8.
+const VALUE_BASE64: &str = "_valueBase64";
+
 fn headers(h: &HeaderList) -> Vec<Value> {
     h.iter()
-        .map(|h| json!({ "name": h.name, "value": h.value_lossy() }))
+        .map(|h| {
+            let mut v = json!({ "name": h.name, "value": h.value_lossy() });
+            if h.value_str().is_none() {
+                v[VALUE_BASE64] = Value::from(B64.encode(&h.value));
+            }
+            v
+        })
         .collect()
 }
 
@@ -352,7 +361,12 @@ fn read_headers(obj: &Obj<'_>, key: &str) -> Result<HeaderList, ImportError> {
     for (path, v) in obj.array(key)? {
         let h = Obj::new(v, path)?;
         let name = h.req_str("name")?;
-        let value = h.req_str("value")?;
+        let value = match h.str(VALUE_BASE64)? {
+            Some(b64) => B64
+                .decode(b64)
+                .map_err(|e| err(h.path_of(VALUE_BASE64), super::describe_base64(&e)))?,
+            None => h.req_str("value")?.as_bytes().to_vec(),
+        };
         if name.starts_with(':') {
             continue;
         }
@@ -514,6 +528,33 @@ mod tests {
             t,
             &json!({"mimeType": "application/octet-stream", "text": "{\"ok\":1}"})
         );
+    }
+
+    #[test]
+    fn non_utf8_header_values_round_trip_byte_for_byte() {
+        let mut c = sample();
+        c.headers.push("X-Latin1", b"caf\xe9 \xff".to_vec());
+        let response = c.response.get_or_insert_with(ResponseSent::default_ok);
+        response.headers.push("X-Raw", b"\x80ok".to_vec());
+        let har = export_har(std::slice::from_ref(&c));
+        let v: Value = serde_json::from_str(&har).unwrap();
+        let last = v["log"]["entries"][0]["request"]["headers"]
+            .as_array()
+            .and_then(|h| h.last().cloned())
+            .unwrap();
+        assert_eq!(
+            last,
+            json!({"name": "X-Latin1", "value": "caf\u{fffd} \u{fffd}", "_valueBase64": "Y2Fm6SD/"})
+        );
+        // UTF-8 values carry no extra field.
+        assert!(v["log"]["entries"][0]["request"]["headers"][0].get(VALUE_BASE64).is_none());
+        let back = read_har(har.as_bytes()).unwrap().remove(0);
+        assert_eq!(back.headers, c.headers);
+        assert_eq!(back.response.unwrap().headers, c.response.unwrap().headers);
+
+        let bad = har.replace("Y2Fm6SD/", "%%");
+        let e = read_har(bad.as_bytes()).unwrap_err().to_string();
+        assert!(e.contains("_valueBase64"), "{e}");
     }
 
     #[test]
