@@ -242,3 +242,42 @@ fn kill_9_under_load_loses_no_acknowledged_request() {
         );
     }
 }
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn declared_lengths_alone_do_not_make_the_receiver_set_memory_aside() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let l = Listener::start(dir.path(), &[]);
+    let pid = l.child.id();
+    let before = rss_kib(pid);
+    // 300 clients each declare 20 MB (under the 25 MiB cap), send two bytes and wait.
+    let mut held = Vec::new();
+    for _ in 0..300 {
+        let mut s = connect(l.port);
+        s.write_all(b"POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\nab")
+            .unwrap();
+        held.push(s);
+    }
+    let mut peak = before;
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(100));
+        peak = peak.max(rss_kib(pid));
+    }
+    let grown_mib = (peak.saturating_sub(before)) / 1024;
+    assert!(
+        grown_mib < 150,
+        "resident memory grew by {grown_mib} MiB for 600 bytes of body"
+    );
+    drop(held);
+}

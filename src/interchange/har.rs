@@ -547,7 +547,11 @@ mod tests {
             json!({"name": "X-Latin1", "value": "caf\u{fffd} \u{fffd}", "_valueBase64": "Y2Fm6SD/"})
         );
         // UTF-8 values carry no extra field.
-        assert!(v["log"]["entries"][0]["request"]["headers"][0].get(VALUE_BASE64).is_none());
+        assert!(
+            v["log"]["entries"][0]["request"]["headers"][0]
+                .get(VALUE_BASE64)
+                .is_none()
+        );
         let back = read_har(har.as_bytes()).unwrap().remove(0);
         assert_eq!(back.headers, c.headers);
         assert_eq!(back.response.unwrap().headers, c.response.unwrap().headers);

@@ -86,7 +86,7 @@ async fn receive(State(state): State<ReceiverState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
     let info = parts.extensions.get::<Arc<ConnInfo>>();
-    let raw = info.and_then(|i| i.take(parts.method.as_str(), path_and_query));
+    let raw = info.and_then(|i| i.take(parts.method.as_str(), path_and_query, &parts.headers));
 
     if parts.method == axum::http::Method::GET && parts.uri.path() == HEALTH_PATH {
         return health(&state);
@@ -221,6 +221,18 @@ struct BodyRead {
     timed_out: bool,
 }
 
+/// Most memory set aside for a body before its bytes arrive: a declared `Content-Length` alone
+/// (a few bytes from a client that then sends nothing) must not hold megabytes.
+const MAX_INITIAL_BODY_CAPACITY: usize = 64 * 1024;
+
+fn initial_capacity(declared: Option<u64>) -> usize {
+    declared.map_or(0, |n| {
+        usize::try_from(n)
+            .unwrap_or(usize::MAX)
+            .min(MAX_INITIAL_BODY_CAPACITY)
+    })
+}
+
 /// Read the body up to `cap` bytes. Past the cap, keep the first bytes and stop reading.
 async fn read_body(mut body: Body, cap: usize, declared: Option<u64>, lim: &Limits) -> BodyRead {
     let idle = lim.body_idle_timeout;
@@ -252,9 +264,7 @@ async fn read_body(mut body: Body, cap: usize, declared: Option<u64>, lim: &Limi
         let _ = preview.await;
         return out;
     }
-    if let Some(n) = declared {
-        out.bytes.reserve(n as usize);
-    }
+    out.bytes.reserve(initial_capacity(declared));
     let of_declared = |received: u64| match declared {
         Some(n) => format!("{received} of {n} bytes"),
         None => format!("{received} bytes"),
@@ -278,6 +288,8 @@ async fn read_body(mut body: Body, cap: usize, declared: Option<u64>, lim: &Limi
                 out.received += data.len() as u64;
                 if out.received > cap as u64 {
                     out.oversized = true;
+                    let room = OVERSIZED_PREVIEW_BYTES.saturating_sub(out.bytes.len());
+                    out.bytes.extend_from_slice(&data[..data.len().min(room)]);
                     out.bytes.truncate(OVERSIZED_PREVIEW_BYTES);
                     return out;
                 }

@@ -5,7 +5,8 @@
 //! through [`SniffStream`]: a small HTTP/1.1 framer copies each request head (and only the head;
 //! body bytes are skipped by `Content-Length` or chunked framing) into a per-connection queue.
 //! hyper serves a connection's requests one after another, so the handler of the n-th request
-//! finds the n-th head at the front of the queue. Anything the framer cannot follow (upgrades,
+//! finds the n-th head at the front of the queue, and takes it only when its method, target and
+//! headers are the ones hyper parsed. Anything the framer cannot follow (a CONNECT tunnel,
 //! malformed framing) switches it off for that connection, and handlers fall back to hyper's view.
 
 use std::collections::VecDeque;
@@ -15,6 +16,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
+use axum::http::{HeaderMap, Uri};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
@@ -55,19 +57,42 @@ impl ConnInfo {
         }
     }
 
-    /// The oldest head not yet taken, when it is the request being handled.
-    pub fn take(&self, method: &str, path_and_query: &str) -> Option<RawHead> {
+    /// The oldest head not yet taken, when it is the request being handled: same method, same
+    /// target, and the same headers as hyper parsed (`map`). Anything else means the framer and
+    /// hyper read the stream differently; the queue is then dropped and the handler uses hyper's
+    /// view, so a capture never carries another request's headers.
+    pub fn take(&self, method: &str, path_and_query: &str, map: &HeaderMap) -> Option<RawHead> {
         let mut q = self.heads.lock().ok()?;
         let head = q.pop_front()?;
-        let same_target = head.target == path_and_query || head.target.ends_with(path_and_query);
-        if head.method == method && same_target {
+        if head.method == method
+            && same_target(&head.target, path_and_query)
+            && same_headers(&head.headers, map)
+        {
             Some(head)
         } else {
-            // Out of step (should not happen): stop trusting this queue.
             q.clear();
             None
         }
     }
+}
+
+/// Whether the target as sent is the one hyper parsed into `path_and_query` (absolute and
+/// authority forms, and fragments, which hyper's URI drops).
+fn same_target(sent: &str, path_and_query: &str) -> bool {
+    sent == path_and_query
+        || sent
+            .parse::<Uri>()
+            .is_ok_and(|uri| uri.path_and_query().map_or("/", |pq| pq.as_str()) == path_and_query)
+}
+
+/// Whether `headers` (in arrival order) are exactly the entries of hyper's `map`.
+fn same_headers(headers: &HeaderList, map: &HeaderMap) -> bool {
+    headers.len() == map.len()
+        && headers.iter().all(|h| {
+            map.get_all(h.name.as_str())
+                .iter()
+                .any(|v| v.as_bytes() == h.value.as_slice())
+        })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,26 +182,45 @@ impl Framer {
                         State::Fixed(n - take)
                     };
                 }
-                State::ChunkSize | State::ChunkDataEnd | State::Trailers => {
+                State::ChunkSize | State::ChunkDataEnd => {
+                    // hyper ends chunk-size lines and chunk data with CRLF, never a bare LF.
                     let Some(nl) = rest.iter().position(|b| *b == b'\n') else {
                         if rest.len() > 64 * 1024 {
                             self.state = State::Off;
                         }
                         break;
                     };
-                    let line = trim_line(&rest[..nl]);
+                    let Some(line) = rest[..nl].strip_suffix(b"\r") else {
+                        self.state = State::Off;
+                        break;
+                    };
                     pos += nl + 1;
-                    self.state = match self.state {
-                        State::ChunkSize => match parse_chunk_size(line) {
-                            Some(0) => State::Trailers,
-                            Some(n) => State::ChunkData(n),
-                            None => State::Off,
-                        },
-                        State::ChunkDataEnd if line.is_empty() => State::ChunkSize,
-                        State::Trailers if line.is_empty() => State::Head,
-                        State::Trailers => State::Trailers,
+                    self.state = match (self.state, parse_chunk_size(line)) {
+                        (State::ChunkSize, Some(0)) => State::Trailers,
+                        (State::ChunkSize, Some(n)) => State::ChunkData(n),
+                        (State::ChunkDataEnd, _) if line.is_empty() => State::ChunkSize,
                         _ => State::Off,
                     };
+                }
+                State::Trailers => {
+                    // As hyper reads them: a trailer line runs to the first CR, which must be
+                    // followed by LF (a bare LF is part of the line); an empty line ends them.
+                    let Some(cr) = rest.iter().position(|b| *b == b'\r') else {
+                        if rest.len() > MAX_HEAD_BYTES {
+                            self.state = State::Off;
+                        }
+                        break;
+                    };
+                    match rest.get(cr + 1) {
+                        None => break,
+                        Some(b'\n') => {
+                            pos += cr + 2;
+                            if cr == 0 {
+                                self.state = State::Head;
+                            }
+                        }
+                        Some(_) => self.state = State::Off,
+                    }
                 }
                 State::ChunkData(n) => {
                     let take = n.min(rest.len() as u64);
@@ -196,17 +240,32 @@ impl Framer {
     }
 }
 
-fn trim_line(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
+/// A chunk-size line's size (extensions after `;` ignored); leading zeros allowed, as hyper
+/// allows them.
 fn parse_chunk_size(line: &[u8]) -> Option<u64> {
     let hex = line.split(|b| *b == b';').next()?;
-    let hex = std::str::from_utf8(hex).ok()?.trim();
-    if hex.is_empty() || hex.len() > 15 {
+    let hex = std::str::from_utf8(hex).ok()?.trim_end_matches([' ', '\t']);
+    if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    u64::from_str_radix(hex, 16).ok()
+    let significant = hex.trim_start_matches('0');
+    if significant.len() > 16 {
+        return None;
+    }
+    Some(u64::from_str_radix(significant, 16).unwrap_or(0))
+}
+
+/// A `Content-Length` value: one number, or a comma-separated list of equal numbers.
+fn parse_content_length(value: &str) -> Option<u64> {
+    let mut found = None;
+    for part in value.split(',') {
+        let n = part.trim().parse::<u64>().ok()?;
+        if found.is_some_and(|m| m != n) {
+            return None;
+        }
+        found = Some(n);
+    }
+    found
 }
 
 /// End of the head (index after the blank line), or where to resume scanning.
@@ -243,21 +302,21 @@ fn parse_head(head: &[u8], out: &mut impl FnMut(RawHead)) -> State {
     let mut chunked = false;
     let mut has_te = false;
     let mut length: Option<u64> = None;
-    let mut upgrade = method.eq_ignore_ascii_case("CONNECT");
+    let mut bad_length = false;
+    // A CONNECT answered 2xx turns the connection into a tunnel. Other `Upgrade` requests are
+    // answered like any other (the receiver never sends 101), so the connection stays HTTP.
+    let tunnel = method.eq_ignore_ascii_case("CONNECT");
     for h in &headers {
         if h.is("transfer-encoding") {
             has_te = true;
             let v = h.value_lossy().to_ascii_lowercase();
             chunked = v.rsplit(',').next().is_some_and(|last| last.trim() == "chunked");
         } else if h.is("content-length") {
-            let n = h.value_str().and_then(|v| v.trim().parse::<u64>().ok());
-            match (n, length) {
+            match (h.value_str().and_then(parse_content_length), length) {
                 (Some(n), None) => length = Some(n),
                 (Some(n), Some(m)) if n == m => {}
-                _ => return State::Off,
+                _ => bad_length = true,
             }
-        } else if h.is("upgrade") {
-            upgrade = true;
         }
     }
     out(RawHead {
@@ -265,10 +324,13 @@ fn parse_head(head: &[u8], out: &mut impl FnMut(RawHead)) -> State {
         target: target.to_string(),
         headers,
     });
-    if upgrade || (has_te && !chunked) {
+    if tunnel || (has_te && !chunked) {
         State::Off
     } else if chunked {
+        // Transfer-Encoding wins over Content-Length.
         State::ChunkSize
+    } else if bad_length {
+        State::Off
     } else {
         match length {
             Some(0) | None => State::Head,
@@ -379,13 +441,84 @@ GET /3 HTTP/1.1\n\n";
         assert_eq!(targets, ["/1", "/2"]);
     }
 
+    fn targets(chunks: &[&[u8]]) -> Vec<String> {
+        heads(chunks).into_iter().map(|h| h.target).collect()
+    }
+
     #[test]
-    fn upgrade_and_garbage_switch_the_framer_off() {
+    fn connect_and_garbage_switch_the_framer_off_but_upgrade_requests_do_not() {
+        // The receiver never answers 101: a connection that asked to upgrade stays HTTP.
         assert_eq!(
-            heads(&[b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\nGET /x HTTP/1.1\r\n\r\n"]).len(),
-            1
+            targets(&[b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\nGET /x HTTP/1.1\r\n\r\n"]),
+            ["/ws", "/x"]
+        );
+        assert_eq!(
+            targets(&[b"CONNECT h:443 HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\n\r\n"]),
+            ["h:443"]
         );
         assert!(heads(&[b"\x00\x01 nonsense\r\n\r\nGET /x HTTP/1.1\r\n\r\n"]).is_empty());
+    }
+
+    #[test]
+    fn chunk_lines_and_trailers_are_read_as_hyper_reads_them() {
+        // A bare LF after the last chunk starts a trailer line for hyper, so the "request"
+        // inside is trailer text, not a head.
+        let wire: &[u8] = b"POST /1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\nPOST /1 HTTP/1.1\r\nX-Seq: injected\r\n\r\n\
+POST /2 HTTP/1.1\r\nContent-Length: 1\r\n\r\nx";
+        for split in 1..wire.len() {
+            assert_eq!(
+                targets(&[&wire[..split], &wire[split..]]),
+                ["/1", "/2"],
+                "split at {split}"
+            );
+        }
+        // Bare LF where hyper wants CRLF: hyper fails the request, the framer stops.
+        assert_eq!(
+            targets(&[b"POST /1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\nx\r\n0\r\n\r\nGET /2 HTTP/1.1\r\n\r\n"]),
+            ["/1"]
+        );
+        // Leading zeros beyond 16 digits, as hyper accepts them.
+        assert_eq!(
+            targets(&[b"POST /1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000003\r\nabc\r\n0\r\n\r\nGET /2 HTTP/1.1\r\n\r\n"]),
+            ["/1", "/2"]
+        );
+    }
+
+    #[test]
+    fn content_length_lists_and_transfer_encoding_win() {
+        assert_eq!(
+            targets(&[b"POST /1 HTTP/1.1\r\nContent-Length: 3, 3\r\n\r\nabcGET /2 HTTP/1.1\r\n\r\n"]),
+            ["/1", "/2"]
+        );
+        assert_eq!(
+            targets(&[b"POST /1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n1\r\na\r\n0\r\n\r\nGET /2 HTTP/1.1\r\n\r\n"]),
+            ["/1", "/2"]
+        );
+        assert_eq!(parse_content_length("3, 4"), None);
+        assert_eq!(parse_content_length("12"), Some(12));
+    }
+
+    #[test]
+    fn a_head_is_taken_only_when_hyper_parsed_the_same_request() {
+        let info = ConnInfo::new(([127, 0, 0, 1], 1).into());
+        let head = |target: &str, value: &str| RawHead {
+            method: "POST".into(),
+            target: target.into(),
+            headers: HeaderList::from_pairs([("X-Seq", value)]),
+        };
+        let mut map = HeaderMap::new();
+        map.insert("x-seq", "1".parse().unwrap());
+        info.push(head("http://h/p?q", "1"));
+        assert!(info.take("POST", "/p?q", &map).is_some(), "absolute form");
+        info.push(head("/frag#x", "1"));
+        assert!(info.take("POST", "/frag", &map).is_some(), "fragment");
+        info.push(head("/p", "other"));
+        info.push(head("/p", "1"));
+        assert!(
+            info.take("POST", "/p", &map).is_none(),
+            "another request's headers"
+        );
+        assert!(info.take("POST", "/p", &map).is_none(), "the queue was dropped");
     }
 
     #[test]

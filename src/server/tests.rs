@@ -128,6 +128,24 @@ fn oneshot_chunked_body_over_the_cap_is_cut_and_recorded() {
     assert!(c.oversized);
     assert_eq!(c.declared_len, None);
     assert!(c.body_len > 1200);
+    assert_eq!(
+        c.body,
+        vec![b'y'; 1500],
+        "the chunks up to and including the one past the cap"
+    );
+
+    // One chunk larger than the cap still leaves its first bytes as the preview.
+    let resp = rt.block_on(async {
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![Ok(vec![b'z'; 1300])];
+        let body = Body::from_stream(futures_util::stream::iter(chunks));
+        router(fx.state(1200))
+            .oneshot(Request::post("/stream").body(body).unwrap())
+            .await
+            .unwrap()
+    });
+    assert_eq!(resp.status(), 413);
+    let c = fx.store.reader().unwrap().get(CaptureId(2)).unwrap().unwrap();
+    assert_eq!((c.body_len, c.body), (1300, vec![b'z'; 1300]));
 }
 
 /// Send raw bytes on a fresh connection and read the whole answer (the server closes).
@@ -185,6 +203,47 @@ fn loopback_keeps_header_order_case_repeats_and_binary_body() {
     assert_eq!(c.query.as_deref(), Some("z=%20&a"));
     assert!(c.remote_addr.unwrap().starts_with("127.0.0.1:"));
     assert_eq!(c.http_version, "HTTP/1.1");
+}
+
+#[test]
+fn pipelined_requests_keep_their_own_headers_after_odd_chunk_endings() {
+    let fx = Fixture::new();
+    let rt = rt();
+    let handle = rt.block_on(async {
+        let listener = bind(&ServerConfig {
+            port: 0,
+            ..ServerConfig::default()
+        })
+        .await
+        .unwrap();
+        serve(listener, fx.state(1 << 20))
+    });
+    let mut wire = b"POST /hook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\nPOST /hook HTTP/1.1\r\nX-Seq: injected\r\n\r\n".to_vec();
+    for n in 1..=3 {
+        let close = if n == 3 { "Connection: close\r\n" } else { "" };
+        wire.extend_from_slice(
+            format!(
+                "POST /hook HTTP/1.1\r\nHost: x\r\nX-Seq: {n}\r\n{close}Content-Length: 6\r\n\r\nbody-{n}"
+            )
+            .as_bytes(),
+        );
+    }
+    let answer = raw_exchange(handle.addr, &wire);
+    assert_eq!(answer.matches("HTTP/1.1 200").count(), 4, "{answer}");
+    rt.block_on(handle.stop());
+    let reader = fx.store.reader().unwrap();
+    for id in 2..=4 {
+        let c = reader.get(CaptureId(id)).unwrap().unwrap();
+        let n = id - 1;
+        assert_eq!(c.body, format!("body-{n}").into_bytes());
+        assert_eq!(
+            c.headers.get("x-seq"),
+            Some(n.to_string().as_str()),
+            "capture {id}"
+        );
+    }
+    let first = reader.get(CaptureId(1)).unwrap().unwrap();
+    assert!(!first.headers.contains("x-seq"), "{:?}", first.headers);
 }
 
 #[test]
