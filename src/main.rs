@@ -13,8 +13,9 @@ fn main() -> ExitCode {
         Some(result) => result,
         None => hookscope::app::run_window(&cli),
     };
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(e) => hookscope::cli::report(&e),
-    }
+    };
+    hookscope::cli::checked_exit(code)
 }

@@ -598,3 +598,92 @@ fn endless_imports_and_absurd_counts_are_refused_not_buffered() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("more than 100000 deliveries"), "{err}");
 }
+
+#[test]
+fn exports_write_through_symlinks_and_pipes_instead_of_replacing_them() {
+    use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
+    let dir = tempfile::tempdir().unwrap();
+    real_database(dir.path(), 3);
+    let out_dir = tempfile::tempdir().unwrap();
+
+    // A symlink stays a symlink; the file it points to gets the export, keeping its mode.
+    let target = out_dir.path().join("target.ndjson");
+    std::fs::write(&target, "old").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let link = out_dir.path().join("link.ndjson");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let out = run_bounded(
+        dir.path(),
+        &["export", "--format", "ndjson", "-o", link.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).unwrap().lines().count(), 3);
+    assert_eq!(
+        std::fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+
+    // A FIFO is written into, not replaced by a plain file.
+    let fifo = out_dir.path().join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = run_bounded(
+        dir.path(),
+        &["export", "--format", "ndjson", "-o", fifo.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(reader.join().unwrap().lines().count(), 3);
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+
+    // A directory is refused by name.
+    let out = run_bounded(
+        dir.path(),
+        &[
+            "export",
+            "--format",
+            "har",
+            "-o",
+            out_dir.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is a directory"), "{}", stderr(&out));
+}
+
+#[test]
+fn output_that_cannot_be_written_is_a_failure_not_a_success() {
+    let dir = tempfile::tempdir().unwrap();
+    real_database(dir.path(), 2);
+    for args in [
+        &["export", "--format", "ndjson", "-o", "-"][..],
+        &["list"],
+        &["show", "1"],
+        &["stats", "--json"],
+    ] {
+        let out = Command::new(bin())
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .stdout(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "`{}`: {}",
+            args.join(" "),
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains("cannot write") && stderr(&out).contains("No space left"),
+            "`{}`: {}",
+            args.join(" "),
+            stderr(&out)
+        );
+    }
+}

@@ -117,8 +117,9 @@ pub fn export(dir: &Path, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     };
     if args.output.as_os_str() == "-" {
         let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text.as_bytes());
-        let _ = out.flush();
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| anyhow::anyhow!("cannot write the export to standard output: {e}"))?;
     } else {
         write_file(&args.output, text.as_bytes())?;
         eprintln!(
@@ -130,17 +131,53 @@ pub fn export(dir: &Path, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Write a file completely or not at all (a temporary file renamed into place).
-fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
+/// Write `bytes` to `path`. A regular file (or a symlink to one) is written completely or not
+/// at all: a temporary file beside the real file, with the old file's permissions, renamed over
+/// it, so the symlink stays a symlink. Anything else that exists (a FIFO, a device such as
+/// `/dev/stdout`) is written through, and its write errors are reported.
+pub fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let fail = |e: std::io::Error| CliError::usage(format!("cannot write {}: {e}", path.display()));
+    let existing = match std::fs::metadata(path) {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(fail(e).into()),
+    };
+    let dangling_link = existing.is_none() && std::fs::symlink_metadata(path).is_ok();
+    match &existing {
+        Some(m) if m.is_dir() => {
+            return Err(
+                CliError::usage(format!("cannot write {}: it is a directory", path.display())).into(),
+            );
+        }
+        Some(m) if !m.is_file() => return write_through(path, bytes).map_err(|e| fail(e).into()),
+        _ if dangling_link => return write_through(path, bytes).map_err(|e| fail(e).into()),
+        _ => {}
+    }
+    let real = match &existing {
+        Some(_) => std::fs::canonicalize(path).map_err(fail)?,
+        None => path.to_path_buf(),
+    };
+    let dir = real
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let fail = |e: std::io::Error| CliError::usage(format!("cannot write {}: {e}", path.display()));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
     tmp.write_all(bytes).map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
+    if let Some(m) = &existing {
+        tmp.as_file().set_permissions(m.permissions()).map_err(fail)?;
+    }
+    tmp.persist(&real).map_err(|e| fail(e.error))?;
     Ok(())
+}
+
+fn write_through(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.flush()
 }
 
 /// Largest input `import` reads: the parsed captures take several times its size in memory.

@@ -217,8 +217,29 @@ pub(crate) fn read_body_file(path: &std::path::Path) -> Result<Vec<u8>, CliError
 pub(crate) fn out(text: &str) {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        // A reader that went away (`| head`) is normal; anything else (a full disk) is not.
+        if e.kind() != std::io::ErrorKind::BrokenPipe
+            && let Ok(mut first) = STDOUT_ERROR.lock()
+        {
+            first.get_or_insert_with(|| e.to_string());
+        }
+    }
+}
+
+/// The first error writing to standard output, other than a closed pipe.
+static STDOUT_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Exit status for a command whose output could not be written: the command's own status
+/// otherwise, so a backup sent to a full disk never looks successful.
+pub fn checked_exit(code: ExitCode) -> ExitCode {
+    match STDOUT_ERROR.lock().ok().and_then(|mut e| e.take()) {
+        Some(e) => {
+            eprintln!("hookscope: cannot write to standard output: {e}");
+            ExitCode::from(1)
+        }
+        None => code,
+    }
 }
 
 /// `--secret`: refused when empty or blank (always a slip: no provider issues such a secret).
