@@ -687,3 +687,32 @@ fn output_that_cannot_be_written_is_a_failure_not_a_success() {
         );
     }
 }
+
+#[test]
+fn an_endless_secret_on_stdin_is_refused_not_buffered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(bin())
+        .args(["profile", "add", "s", "--scheme", "github", "--data-dir"])
+        .arg(dir.path())
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("profile add kept reading an endless stdin");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("longer than 64 KiB"), "{}", stderr(&out));
+    let list = hookscope(dir.path(), &["profile", "list"]);
+    assert!(
+        String::from_utf8_lossy(&list.stdout).starts_with("no profiles"),
+        "nothing was saved"
+    );
+}

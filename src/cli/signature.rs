@@ -1,6 +1,6 @@
 //! `verify`, `sign` and `profile add|list|remove`.
 
-use std::io::IsTerminal as _;
+use std::io::{BufRead as _, IsTerminal as _, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -440,11 +440,24 @@ fn secret_from_stdin() -> anyhow::Result<String> {
         rpassword::prompt_password("secret (not echoed): ")
             .map_err(|e| usage(format!("cannot read the secret: {e}")))?
     } else {
-        let mut line = String::new();
+        // Bounded: a secret is one short line, whatever is piped in.
+        let limit = crate::signature::MAX_SECRET_BYTES + 2;
+        let mut line = Vec::new();
         std::io::stdin()
-            .read_line(&mut line)
+            .lock()
+            .take(limit as u64)
+            .read_until(b'\n', &mut line)
             .map_err(|e| usage(format!("cannot read the secret from stdin: {e}")))?;
-        line.trim_end_matches(['\n', '\r']).to_string()
+        if line.len() >= limit && !line.ends_with(b"\n") {
+            return Err(usage(format!(
+                "the secret on stdin is longer than {} KiB; a signing secret is one short line",
+                crate::signature::MAX_SECRET_BYTES / 1024
+            )));
+        }
+        String::from_utf8(line)
+            .map_err(|_| usage("the secret on stdin is not UTF-8"))?
+            .trim_end_matches(['\n', '\r'])
+            .to_string()
     };
     if secret.is_empty() {
         return Err(usage(

@@ -43,8 +43,8 @@ pub use engine::{SEARCH_SKIPPED_NOTE, with_search_budget};
 pub use forensics::diagnose;
 pub use inputs::{SignInputs, inputs_from_headers};
 pub use profile::{
-    Evaluation, Profile, UNSIGNED_EXPLANATION, VerdictKind, evaluate, profile_for_path, redact,
-    validate_profile,
+    Evaluation, MAX_SECRET_BYTES, Profile, UNSIGNED_EXPLANATION, VerdictKind, evaluate, profile_for_path,
+    redact, validate_profile,
 };
 pub use secret::Secret;
 

@@ -45,12 +45,28 @@ pub fn validate_profile(p: &Profile) -> Result<(), String> {
     if p.name.trim().is_empty() {
         return Err("the profile needs a name".into());
     }
+    if p.name.chars().any(char::is_control) {
+        return Err("the profile name holds a control character (a line break, tab or escape)".into());
+    }
     if p.path_pattern.trim().is_empty() {
         return Err("the profile needs a path pattern (`*` for every path)".into());
+    }
+    if !p.path_pattern.starts_with(['/', '*', '?', '[', '{']) {
+        return Err(format!(
+            "the path pattern {:?} matches no request: paths start with `/` (or use `*`)",
+            p.path_pattern
+        ));
     }
     crate::capture::path_glob::PathGlob::new(&p.path_pattern)?;
     if p.secret.is_empty() {
         return Err("the profile needs a secret".into());
+    }
+    if p.secret.len() > MAX_SECRET_BYTES {
+        return Err(format!(
+            "the secret is {} bytes; a signing secret is at most {} KiB",
+            p.secret.len(),
+            MAX_SECRET_BYTES / 1024
+        ));
     }
     if let Scheme::Custom(c) = &p.scheme {
         if c.header.trim().is_empty() {
@@ -59,9 +75,21 @@ pub fn validate_profile(p: &Profile) -> Result<(), String> {
         if c.template.is_empty() {
             return Err("a custom scheme needs a signed-message template such as {body}".into());
         }
+        let named = [Some(&c.header), c.timestamp_header.as_ref(), c.id_header.as_ref()];
+        if let Some(bad) = named
+            .into_iter()
+            .flatten()
+            .find(|h| !crate::interchange::is_token(h.as_bytes()))
+        {
+            return Err(format!("{bad:?} is not a valid header name"));
+        }
+        super::custom::validate(c)?;
     }
     Ok(())
 }
+
+/// Longest secret a profile keeps (providers' secrets are tens of bytes).
+pub const MAX_SECRET_BYTES: usize = 64 * 1024;
 
 /// How specific a pattern is: its number of literal (non-wildcard) characters.
 fn specificity(pattern: &str) -> usize {
@@ -366,5 +394,50 @@ mod tests {
         assert!(json.contains("\"scheme\":\"smtm\""));
         let back: Vec<Profile> = serde_json::from_str(&json).unwrap();
         assert_eq!(back, ps);
+    }
+    #[test]
+    fn profiles_that_could_never_work_or_would_break_output_are_refused() {
+        let ok = profile("gh", "/gh/*", Scheme::Github, "s");
+        assert_eq!(validate_profile(&ok), Ok(()));
+        let refused = |p: Profile, says: &str| {
+            let e = validate_profile(&p).unwrap_err();
+            assert!(e.contains(says), "{e}");
+        };
+        refused(profile("a\nb", "*", Scheme::Github, "s"), "control character");
+        refused(
+            profile("a\u{1b}[2J", "*", Scheme::Github, "s"),
+            "control character",
+        );
+        refused(
+            profile("p", "no-slash", Scheme::Github, "s"),
+            "matches no request",
+        );
+        refused(
+            profile("p", "*", Scheme::Github, &"s".repeat(MAX_SECRET_BYTES + 1)),
+            "at most 64 KiB",
+        );
+        let custom = |header: &str, template: &str| {
+            Scheme::Custom(super::super::CustomScheme {
+                header: header.into(),
+                algorithm: super::super::HmacAlgorithm::Sha256,
+                encoding: super::super::Encoding::Hex,
+                prefix: String::new(),
+                template: template.into(),
+                timestamp_header: None,
+                id_header: None,
+            })
+        };
+        refused(
+            profile("c", "*", custom("Bad Name", "{body}"), "s"),
+            "not a valid header name",
+        );
+        refused(
+            profile("c", "*", custom("X-Sig", "{nope}"), "s"),
+            "unknown placeholder {nope}",
+        );
+        assert_eq!(
+            validate_profile(&profile("c", "*", custom("X-Sig", "{body}"), "s")),
+            Ok(())
+        );
     }
 }
