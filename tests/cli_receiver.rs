@@ -281,3 +281,45 @@ fn declared_lengths_alone_do_not_make_the_receiver_set_memory_aside() {
     );
     drop(held);
 }
+
+#[test]
+fn list_and_show_never_send_a_request_s_control_characters_to_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = Listener::start(dir.path(), &[]);
+    let body = br#"{"id":"evt_1","object":"event","type":"\u001b[2J\u001b]0;pwned\u0007evil\r\n     99  fake-row","created":1}"#;
+    let mut s = connect(l.port);
+    let resp = exchange(&mut s, &post("/esc", "", body)).unwrap();
+    assert_eq!(resp.status, 200);
+    let mut s = connect(l.port);
+    let text = b"line one\r\n\x1b[31mred\x1b]0;title\x07\ttab\n";
+    let req = post("/text", "Content-Type: text/plain\r\n", text);
+    assert_eq!(exchange(&mut s, &req).unwrap().status, 200);
+    l.terminate();
+
+    let list = hookscope(dir.path(), &["list"]);
+    let list = String::from_utf8(list.stdout).unwrap();
+    assert!(!list.contains(['\x1b', '\x07']), "{list:?}");
+    assert_eq!(
+        list.lines().filter(|l| l.contains("fake-row")).count(),
+        1,
+        "{list}"
+    );
+    assert!(list.contains(r"\u{1b}[2J"), "{list}");
+
+    let show = String::from_utf8(hookscope(dir.path(), &["show", "1"]).stdout).unwrap();
+    assert!(!show.contains('\x1b'), "{show:?}");
+    assert!(
+        show.contains(r"\u001b]0;pwned\u0007evil"),
+        "the JSON text as sent: {show}"
+    );
+    let show = String::from_utf8(hookscope(dir.path(), &["show", "2"]).stdout).unwrap();
+    assert!(!show.contains(['\x1b', '\x07']), "{show:?}");
+    assert!(
+        show.contains("line one\r\n") && show.contains("\ttab\n"),
+        "line breaks and tabs stay: {show:?}"
+    );
+    // --json is exact (escaped by JSON itself).
+    let json = hookscope(dir.path(), &["show", "2", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["body_text"].as_str().unwrap().as_bytes(), text);
+}

@@ -174,17 +174,7 @@ fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(char::is_control) {
         return std::borrow::Cow::Borrowed(text);
     }
-    std::borrow::Cow::Owned(
-        text.chars()
-            .map(|c| {
-                if c.is_control() {
-                    c.escape_default().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
+    std::borrow::Cow::Owned(crate::capture::clip::escape_controls(text, false))
 }
 
 /// Put the decoding note (if any) before the view's own note.

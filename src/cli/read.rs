@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::{CliError, ListArgs, ShowArgs, out};
+use crate::capture::clip::escape_controls;
 use crate::capture::filter::Flag;
 use crate::capture::{Capture, CaptureJson, Summary, format_rfc3339_us};
 use crate::store::{Reader, Stats, Store};
@@ -60,6 +61,12 @@ pub fn list(dir: &Path, args: &ListArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Text from a request on one terminal line: control characters (line breaks, escapes) spelled
+/// out.
+fn one_line(text: &str) -> String {
+    escape_controls(text, false)
+}
+
 fn summary_line(s: &Summary) -> String {
     let status = s.status.map_or_else(|| "-".to_string(), |c| c.to_string());
     let flags: Vec<String> = s
@@ -78,16 +85,18 @@ fn summary_line(s: &Summary) -> String {
         Some(scheme) => format!("{} {scheme}", s.verdict.as_str()),
         None => s.verdict.as_str().to_string(),
     };
+    // Method, event and target come from outside: escaped, so a row is one line and cannot
+    // drive the terminal.
     format!(
         "{:>7}  {:<27} {:<7} {:>6} {:>10}  {:<20} {:<24} {}{flags}\n",
         s.id.0,
         format_rfc3339_us(s.received_at_us),
-        s.method,
+        one_line(&s.method),
         status,
         s.body_len,
         signature,
-        s.event.as_deref().unwrap_or("-"),
-        s.target
+        one_line(s.event.as_deref().unwrap_or("-")),
+        one_line(&s.target)
     )
 }
 
@@ -120,10 +129,10 @@ fn describe(c: &Capture) -> String {
         "capture {}  {}\n{} {} {}\nfrom {}  ·  answered {}  ·  body {} bytes{}\n\n",
         c.id,
         format_rfc3339_us(c.received_at_us),
-        c.method,
-        c.target(),
-        c.http_version,
-        c.remote_addr.as_deref().unwrap_or("-"),
+        one_line(&c.method),
+        one_line(&c.target()),
+        one_line(&c.http_version),
+        one_line(c.remote_addr.as_deref().unwrap_or("-")),
         c.status().map_or_else(|| "-".into(), |s| s.to_string()),
         c.body_len,
         if c.oversized {
@@ -135,14 +144,19 @@ fn describe(c: &Capture) -> String {
         },
     );
     for h in &c.headers {
-        s.push_str(&format!("{}: {}\n", h.name, h.value_lossy()));
+        s.push_str(&format!(
+            "{}: {}\n",
+            one_line(&h.name),
+            one_line(&h.value_lossy())
+        ));
     }
     s.push('\n');
     let decoded = decoded_body(c);
     if let Some((note, text)) = &decoded {
+        let text = escape_controls(text, true);
         s.push_str(note);
         s.push('\n');
-        s.push_str(text);
+        s.push_str(&text);
         if !text.ends_with('\n') && !text.is_empty() {
             s.push('\n');
         }
@@ -150,7 +164,8 @@ fn describe(c: &Capture) -> String {
     }
     match c.body_text() {
         Some(text) => {
-            s.push_str(text);
+            let text = escape_controls(text, true);
+            s.push_str(&text);
             if !text.ends_with('\n') && !text.is_empty() {
                 s.push('\n');
             }
