@@ -261,6 +261,16 @@ pub fn data_dir(flag: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
         .ok_or_else(|| anyhow::anyhow!("no home directory found; pass --data-dir"))
 }
 
+/// For commands whose exit status 1 is an answer (`diff`: they differ; `verify`: invalid), every
+/// error exits 2, so a missing capture or a damaged database is never read as that answer.
+fn errors_exit_2(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+    result.map_err(|e| {
+        let message = format!("{e:#}");
+        let code = e.downcast_ref::<CliError>().map_or(EXIT_USAGE, |c| c.code.max(EXIT_USAGE));
+        CliError { message, code }.into()
+    })
+}
+
 /// Run a headless subcommand. Returns `None` when no subcommand was given (open the window).
 pub fn run(cli: &Cli) -> Option<anyhow::Result<ExitCode>> {
     let command = cli.command.as_ref()?;
@@ -277,8 +287,8 @@ pub fn run(cli: &Cli) -> Option<anyhow::Result<ExitCode>> {
         Command::Export(args) => interchange::export(&dir, args),
         Command::Import(args) => interchange::import_command(&dir, args),
         Command::Curl(args) => interchange::curl(&dir, args),
-        Command::Diff(args) => interchange::diff(&dir, args),
-        Command::Verify(args) => signature::verify(&dir, args),
+        Command::Diff(args) => errors_exit_2(interchange::diff(&dir, args)),
+        Command::Verify(args) => errors_exit_2(signature::verify(&dir, args)),
         Command::Sign(args) => signature::sign_command(&dir, args),
         Command::Profile { command } => signature::profile(&dir, command),
         Command::Replay(args) => replay::run(&dir, args),
