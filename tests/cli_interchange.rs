@@ -214,7 +214,21 @@ fn diff_names_the_changes() {
     // An error is never mistaken for "they differ" (1) or, for verify, "invalid" (1).
     let missing = hookscope(a.path(), &["diff", "1", "999"]);
     assert_eq!(missing.status.code(), Some(2), "{missing:?}");
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("999"), "{missing:?}");
-    let verify = hookscope(a.path(), &["verify", "--capture", "999", "--scheme", "github", "--secret", "s"]);
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("999"),
+        "{missing:?}"
+    );
+    let verify = hookscope(
+        a.path(),
+        &[
+            "verify",
+            "--capture",
+            "999",
+            "--scheme",
+            "github",
+            "--secret",
+            "s",
+        ],
+    );
     assert_eq!(verify.status.code(), Some(2), "{verify:?}");
 }

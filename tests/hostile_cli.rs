@@ -716,3 +716,36 @@ fn an_endless_secret_on_stdin_is_refused_not_buffered() {
         "nothing was saved"
     );
 }
+
+#[test]
+fn a_profile_saved_beside_a_damaged_row_says_it_was_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    real_database(dir.path(), 3);
+    let conn = rusqlite::Connection::open(dir.path().join("hookscope.db")).unwrap();
+    conn.execute("UPDATE captures SET received_at_us = 'abc' WHERE id = 2", [])
+        .unwrap();
+    drop(conn);
+    let out = Command::new(bin())
+        .args([
+            "profile",
+            "add",
+            "p2",
+            "--scheme",
+            "stripe",
+            "--secret-env",
+            "HS_TEST_SECRET",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .env("HS_TEST_SECRET", "whsec_x")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("profile 'p2' saved, but re-verifying the stored captures failed"),
+        "{}",
+        stderr(&out)
+    );
+    let list = hookscope(dir.path(), &["profile", "list"]);
+    assert!(String::from_utf8_lossy(&list.stdout).contains("p2"));
+}

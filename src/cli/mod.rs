@@ -266,7 +266,9 @@ pub fn data_dir(flag: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
 fn errors_exit_2(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
     result.map_err(|e| {
         let message = format!("{e:#}");
-        let code = e.downcast_ref::<CliError>().map_or(EXIT_USAGE, |c| c.code.max(EXIT_USAGE));
+        let code = e
+            .downcast_ref::<CliError>()
+            .map_or(EXIT_USAGE, |c| c.code.max(EXIT_USAGE));
         CliError { message, code }.into()
     })
 }

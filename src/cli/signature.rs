@@ -496,9 +496,20 @@ pub fn profile(dir: &Path, command: &ProfileCommand) -> anyhow::Result<ExitCode>
             let writer = engine.writer();
             let replace = args.replace.then(|| args.name.clone());
             let saved = writer.call_blocking(move |conn, _| save_profile(conn, &p, replace.as_deref()));
-            let result = saved.and_then(|()| writer.reverify_all_blocking());
+            let reverified = saved.as_ref().ok().map(|()| writer.reverify_all_blocking());
             engine.shutdown();
-            result.map_err(|e| usage(e.to_string()))?;
+            saved.map_err(|e| usage(e.to_string()))?;
+            if let Some(Err(e)) = reverified {
+                // The profile is in; only the stored verdicts are not all up to date.
+                return Err(CliError {
+                    message: format!(
+                        "profile '{}' saved, but re-verifying the stored captures failed: {e}",
+                        args.name
+                    ),
+                    code: 1,
+                }
+                .into());
+            }
             eprintln!(
                 "hookscope: profile '{}' saved; stored captures re-verified",
                 args.name
