@@ -187,6 +187,12 @@ fn bad_flags_are_usage_errors() {
     let missing = hookscope(dir.path(), &["show", "12"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no capture with id 12"));
+    // Retention limits that would delete every stored capture at start-up are refused.
+    for args in [["--keep-count", "0"], ["--keep-days", "0"], ["--keep-bytes", "1"]] {
+        let out = hookscope(dir.path(), &["listen", "--port", "0", args[0], args[1]]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(args[0]), "{out:?}");
+    }
 }
 
 /// `kill -9` under load: every request answered 2xx is stored and readable afterwards.

@@ -121,17 +121,20 @@ pub struct ListenArgs {
     pub retention: RetentionArgs,
 }
 
+/// Smallest `--keep-bytes`: below it every capture would go at once.
+const MIN_KEEP_BYTES: u64 = 1024 * 1024;
+
 /// Retention limits for `listen`: the oldest captures past any limit are deleted.
 #[derive(Debug, Args, Default, Clone, Copy)]
 pub struct RetentionArgs {
-    /// Keep only the newest N captures.
-    #[arg(long, value_name = "N")]
+    /// Keep only the newest N captures (at least 1; `hookscope clear` deletes them all).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub keep_count: Option<u64>,
-    /// Keep only captures received in the last D days.
-    #[arg(long, value_name = "D")]
+    /// Keep only captures received in the last D days (at least 1).
+    #[arg(long, value_name = "D", value_parser = clap::value_parser!(u32).range(1..))]
     pub keep_days: Option<u32>,
-    /// Keep the database under B bytes in use (oldest captures go first).
-    #[arg(long, value_name = "B")]
+    /// Keep the database under B bytes in use, at least 1 MiB (oldest captures go first).
+    #[arg(long, value_name = "B", value_parser = clap::value_parser!(u64).range(MIN_KEEP_BYTES..))]
     pub keep_bytes: Option<u64>,
 }
 
