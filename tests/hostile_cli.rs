@@ -581,6 +581,13 @@ fn endless_imports_and_absurd_counts_are_refused_not_buffered() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("/dev/zero is larger than 512 MiB"), "{err}");
+    // A regular file that large is refused by its size, before it is read.
+    let big = dir.path().join("big.har");
+    std::fs::File::create(&big).unwrap().set_len(600 << 20).unwrap();
+    let out = run_bounded(dir.path(), &["import", big.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("big.har is larger than 512 MiB"), "{err}");
     let out = run_bounded(
         dir.path(),
         &[

@@ -183,6 +183,13 @@ fn write_through(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Largest input `import` reads: the parsed captures take several times its size in memory.
 pub const MAX_IMPORT_BYTES: u64 = 512 * 1024 * 1024;
 
+fn too_large(name: &str) -> CliError {
+    CliError::usage(format!(
+        "{name} is larger than {} MiB, more than one import reads; split it (NDJSON: by lines)",
+        MAX_IMPORT_BYTES >> 20
+    ))
+}
+
 pub fn import_command(dir: &Path, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let (input, name) = if args.file.as_os_str() == "-" {
         let mut buf = Vec::new();
@@ -194,17 +201,22 @@ pub fn import_command(dir: &Path, args: &ImportArgs) -> anyhow::Result<ExitCode>
     } else {
         let name = args.file.display().to_string();
         let mut buf = Vec::new();
-        std::fs::File::open(&args.file)
-            .and_then(|f| f.take(MAX_IMPORT_BYTES + 1).read_to_end(&mut buf))
+        let file = std::fs::File::open(&args.file)
+            .map_err(|e| CliError::usage(format!("cannot read {name}: {e}")))?;
+        // A regular file says its size: one too large is refused before any of it is read.
+        if file
+            .metadata()
+            .is_ok_and(|m| m.is_file() && m.len() > MAX_IMPORT_BYTES)
+        {
+            return Err(too_large(&name).into());
+        }
+        file.take(MAX_IMPORT_BYTES + 1)
+            .read_to_end(&mut buf)
             .map_err(|e| CliError::usage(format!("cannot read {name}: {e}")))?;
         (buf, name)
     };
     if input.len() as u64 > MAX_IMPORT_BYTES {
-        return Err(CliError::usage(format!(
-            "{name} is larger than {} MiB, more than one import reads; split it (NDJSON: by lines)",
-            MAX_IMPORT_BYTES >> 20
-        ))
-        .into());
+        return Err(too_large(&name).into());
     }
     let captures = import(&input).map_err(|e| CliError {
         message: e.to_string(),
