@@ -248,6 +248,62 @@ fn deeply_nested_json_is_an_error_not_a_crash() {
     ));
 }
 
+#[test]
+fn control_characters_a_request_cannot_carry_are_refused_by_every_importer() {
+    let har = |url: &str, headers: &str, version: &str| {
+        format!(
+            r#"{{"log":{{"entries":[{{"request":{{"method":"POST","url":{url},"httpVersion":{version},"headers":{headers}}}}}]}}}}"#
+        )
+    };
+    let cases = [
+        (har(r#""http://ex.com/a\r\nX: y""#, "[]", r#""HTTP/1.1""#), "path"),
+        (
+            har(
+                r#""http://ex.com/a""#,
+                r#"[{"name":"X","value":"a\u0000b"}]"#,
+                r#""HTTP/1.1""#,
+            ),
+            "control character",
+        ),
+        (
+            har(
+                r#""http://ex.com/a""#,
+                r#"[{"name":"X","value":"a\u001b[2Jb"}]"#,
+                r#""HTTP/1.1""#,
+            ),
+            "control character",
+        ),
+        (
+            har(r#""http://ex.com/a""#, "[]", r#""FOO/9\r\n""#),
+            "http_version",
+        ),
+        ("curl $'http://ex.com/a\\r\\nb'".to_string(), "path"),
+        (
+            "curl http://ex.com/ -H $'X: a\\x1bb'".to_string(),
+            "control character",
+        ),
+        ("POST /a\x1bb HTTP/1.1\r\nHost: x\r\n\r\n".to_string(), "path"),
+        (
+            "POST /a HTTP/1.1\r\nX: a\x00b\r\n\r\n".to_string(),
+            "control character",
+        ),
+    ];
+    for (input, says) in cases {
+        let e = import(input.as_bytes()).expect_err(&input).to_string();
+        assert!(e.contains(says), "{input:?}: {e}");
+    }
+    // Tabs are allowed in header values, as HTTP allows them.
+    let ok = import(
+        har(
+            r#""http://ex.com/a""#,
+            r#"[{"name":"X","value":"a\tb"}]"#,
+            r#""HTTP/1.1""#,
+        )
+        .as_bytes(),
+    );
+    assert_eq!(ok.unwrap()[0].headers.get("x"), Some("a\tb"));
+}
+
 // ---- bash agrees with the generated commands ----------------------------------------------------
 
 /// Run `command` in bash with `curl` replaced by a function printing its arguments, NUL-separated.

@@ -130,7 +130,20 @@ pub fn import_as(format: Format, input: &[u8]) -> Result<Vec<Capture>, ImportErr
             vec![parse_curl(text)?]
         }
     };
-    for c in &mut captures {
+    for (i, c) in captures.iter_mut().enumerate() {
+        check_capture(c).map_err(|message| match format {
+            Format::Har => ImportError::Har {
+                path: format!("log.entries[{i}].request"),
+                message,
+            },
+            // NDJSON lines are checked as they are read, with their line numbers.
+            Format::Ndjson => ImportError::Ndjson { line: i + 1, message },
+            Format::Curl => ImportError::Curl { line: 1, message },
+            Format::RawHttp => ImportError::RawHttp {
+                line: 1,
+                message: format!("request {}: {message}", i + 1),
+            },
+        })?;
         c.id = CaptureId(0);
         c.origin = Origin::Imported;
     }
@@ -206,6 +219,60 @@ pub(crate) fn is_token(s: &[u8]) -> bool {
     !s.is_empty()
         && s.iter()
             .all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// What a live capture can never hold, refused by every importer (an export of the imported
+/// capture must read back, and a replay must be able to send it): a method or header name that
+/// is not an HTTP token (pseudo-header names such as `:authority` are allowed), a path, query or
+/// HTTP version with spaces or control characters, a request header value with a control
+/// character other than tab (a line break would end the header early on the wire).
+pub(crate) fn check_capture(c: &Capture) -> Result<(), String> {
+    if !is_token(c.method.as_bytes()) {
+        return Err(format!("method: {} is not an HTTP method", clip(&c.method)));
+    }
+    let target = [("path", Some(&c.path)), ("query", c.query.as_ref())];
+    for (field, text) in target.into_iter().filter_map(|(f, t)| Some((f, t?))) {
+        if text.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+            return Err(format!(
+                "{field}: {} holds spaces or control characters, which a request target cannot",
+                clip(text)
+            ));
+        }
+    }
+    if c.http_version.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+        return Err(format!(
+            "http_version: {} holds spaces or control characters",
+            clip(&c.http_version)
+        ));
+    }
+    if let Some((i, h)) = c
+        .headers
+        .iter()
+        .enumerate()
+        .find(|(_, h)| h.value.iter().any(|&b| b < 0x20 && b != b'\t'))
+    {
+        return Err(format!(
+            "headers: the value of {} (header {}) holds a control character (a line break, NUL or escape), which a header cannot",
+            clip(&h.name),
+            i + 1
+        ));
+    }
+    let request = c.headers.iter().map(|h| ("headers", h));
+    let response = c
+        .response
+        .iter()
+        .flat_map(|r| r.headers.iter().map(|h| ("response.headers", h)));
+    for (i, (field, h)) in request.chain(response).enumerate() {
+        let name = h.name.strip_prefix(':').unwrap_or(&h.name);
+        if !is_token(name.as_bytes()) {
+            return Err(format!(
+                "{field}: {} (header {}) is not a valid header name",
+                clip(&h.name),
+                i + 1
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A new imported capture: now as arrival time, body length from the body, declared length from

@@ -45,50 +45,12 @@ pub fn read_ndjson(input: &[u8]) -> Result<Vec<Capture>, ImportError> {
         })?;
         de.end().map_err(|e| err(describe(&e)))?;
         let mut c = item.to_capture().map_err(|e| err(e.to_string()))?;
-        check_names(&c).map_err(err)?;
+        super::check_capture(&c).map_err(err)?;
         c.id = CaptureId(0);
         c.origin = Origin::Imported;
         captures.push(c);
     }
     Ok(captures)
-}
-
-/// What a live capture can never hold, refused here as the HAR reader refuses it (an export of
-/// the imported capture must read back): a method or header name that is not an HTTP token.
-/// Pseudo-header names (`:authority`) are allowed; a path or query may not hold spaces or control
-/// characters.
-fn check_names(c: &Capture) -> Result<(), String> {
-    if !super::is_token(c.method.as_bytes()) {
-        return Err(format!(
-            "method: {} is not an HTTP method",
-            super::clip(&c.method)
-        ));
-    }
-    let target = [("path", Some(&c.path)), ("query", c.query.as_ref())];
-    for (field, text) in target.into_iter().filter_map(|(f, t)| Some((f, t?))) {
-        if text.bytes().any(|b| b.is_ascii_control() || b == b' ') {
-            return Err(format!(
-                "{field}: {} holds spaces or control characters, which a request target cannot",
-                super::clip(text)
-            ));
-        }
-    }
-    let request = c.headers.iter().map(|h| ("headers", h));
-    let response = c
-        .response
-        .iter()
-        .flat_map(|r| r.headers.iter().map(|h| ("response.headers", h)));
-    for (i, (field, h)) in request.chain(response).enumerate() {
-        let name = h.name.strip_prefix(':').unwrap_or(&h.name);
-        if !super::is_token(name.as_bytes()) {
-            return Err(format!(
-                "{field}: {} (header {}) is not a valid header name",
-                super::clip(&h.name),
-                i + 1
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// `invalid JSON at column 17: expected ...` for syntax errors, the bare message for a field that
