@@ -204,10 +204,30 @@ pub fn migrate_to(conn: &mut Connection, to: i64) -> Result<(), StoreError> {
         let Some(sql) = MIGRATIONS.get(done).filter(|_| done < to) else {
             return Ok(());
         };
-        tx.execute_batch(sql)?;
+        tx.execute_batch(sql).map_err(|e| match plain_sql_error(&e) {
+            // A table that already exists, a column that is missing: the tables are not those
+            // of the version the file claims.
+            Some(detail) => StoreError::Corrupt(format!(
+                "its tables do not match its schema version {version} (upgrading it failed: {detail})"
+            )),
+            None => e.into(),
+        })?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.pragma_update(None, "user_version", done as i64 + 1)?;
         tx.commit()?;
+    }
+}
+
+/// The message of a plain SQL error (`SQLITE_ERROR`), not of a full disk, lock or I/O error.
+fn plain_sql_error(e: &rusqlite::Error) -> Option<String> {
+    match e {
+        rusqlite::Error::SqlInputError { error, msg, .. } if error.code == rusqlite::ErrorCode::Unknown => {
+            Some(msg.clone())
+        }
+        rusqlite::Error::SqliteFailure(error, msg) if error.code == rusqlite::ErrorCode::Unknown => {
+            Some(msg.clone().unwrap_or_else(|| error.to_string()))
+        }
+        _ => None,
     }
 }
 
@@ -222,6 +242,18 @@ mod tests {
         h[60..64].copy_from_slice(&user_version.to_be_bytes());
         h[68..72].copy_from_slice(&app_id.to_be_bytes());
         h
+    }
+
+    #[test]
+    fn tables_ahead_of_the_version_are_reported_as_damage_in_one_line() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        let e = migrate(&mut conn).unwrap_err();
+        assert!(matches!(e, StoreError::Corrupt(_)), "{e:?}");
+        let text = e.to_string();
+        assert!(text.contains("do not match its schema version 1"), "{text}");
+        assert!(!text.contains('\n'), "{text}");
     }
 
     #[test]
