@@ -341,13 +341,16 @@ proptest! {
             .iter()
             .map(|h| if h.value.is_empty() { format!("{};", h.name).into_bytes() } else { [h.name.as_bytes(), b": ", &h.value].concat() })
             .collect();
+        // curl's own defaults are switched off (the generated captures have neither).
+        expected_headers.push(b"User-Agent:".to_vec());
+        expected_headers.push(b"Accept:".to_vec());
         if !c.body.is_empty() {
             expected_headers.push(b"Content-Type:".to_vec());
         }
         let header_args: Vec<Vec<u8>> = args[3..].chunks(2).filter(|p| p[0] == b"-H").map(|p| p[1].clone()).collect();
         prop_assert_eq!(header_args, expected_headers);
         if c.body.is_empty() {
-            prop_assert_eq!(args.len(), 3 + 2 * c.headers.len());
+            prop_assert_eq!(args.len(), 3 + 2 * (c.headers.len() + 2));
         } else {
             prop_assert_eq!(args.last(), Some(&c.body));
         }

@@ -38,13 +38,16 @@ impl CurlCommand {
 /// - curl adds `Content-Type: application/x-www-form-urlencoded` to data it sends; when the
 ///   capture has a body and no `Content-Type`, `-H 'Content-Type:'` stops it.
 /// - `HTTP/1.0` captures get `--http1.0`.
+/// - curl's default `User-Agent` and `Accept` are switched off (`-H 'User-Agent:'`) unless the
+///   capture has them; a target that is not a path (`*`) goes in `--request-target`.
 pub fn to_curl(c: &Capture, base_url: &str) -> CurlCommand {
     let base = base_url.trim().trim_end_matches('/');
     let target = c.target();
+    // A target that is not a path (`OPTIONS *`) is sent as it is with `--request-target`.
     let url = if target.starts_with('/') {
         format!("{base}{target}")
     } else {
-        format!("{base}/{target}")
+        format!("{base}/")
     };
     let url_host = split_url(base).authority;
 
@@ -53,6 +56,12 @@ pub fn to_curl(c: &Capture, base_url: &str) -> CurlCommand {
         shell_quote(&c.method),
         shell_quote_bytes(url.as_bytes())
     )];
+    if !target.starts_with('/') {
+        lines.push(format!(
+            "--request-target {}",
+            shell_quote_bytes(target.as_bytes())
+        ));
+    }
     if c.http_version.eq_ignore_ascii_case("HTTP/1.0") {
         lines.push("--http1.0".into());
     }
@@ -68,6 +77,12 @@ pub fn to_curl(c: &Capture, base_url: &str) -> CurlCommand {
             line.extend_from_slice(&h.value);
         }
         lines.push(format!("-H {}", shell_quote_bytes(&line)));
+    }
+    // curl's own defaults, which the capture did not have, are switched off.
+    for default in ["User-Agent", "Accept"] {
+        if !c.headers.contains(default) {
+            lines.push(format!("-H '{default}:'"));
+        }
     }
 
     let send_data = !c.body.is_empty() || c.headers.contains("content-length");
@@ -144,6 +159,8 @@ mod tests {
             "curl -X POST 'http://127.0.0.1:8787/smtm/webhook?x=1&y=2' \\\n  \
              -H 'Content-Type: application/json' \\\n  \
              -H 'X-SMTM-Event: task.completed' \\\n  \
+             -H 'User-Agent:' \\\n  \
+             -H 'Accept:' \\\n  \
              --data-binary '{\"event\":\"task.completed\",\"note\":\"it'\\''s done\"}'"
         );
         let back = round_trip(&c);
@@ -247,5 +264,34 @@ mod tests {
             cmd.command
         );
         assert_eq!(parse_curl(&cmd.command).unwrap().http_version, "HTTP/1.0");
+    }
+
+    #[test]
+    fn a_star_target_goes_in_request_target_and_curl_defaults_are_switched_off() {
+        let c = capture(
+            "OPTIONS",
+            "*",
+            &[("Host", b"127.0.0.1:8787"), ("Accept", b"*/*")],
+            b"",
+        );
+        let cmd = to_curl(&c, "http://127.0.0.1:8787");
+        assert!(
+            cmd.command
+                .starts_with("curl -X OPTIONS 'http://127.0.0.1:8787/' \\\n  --request-target '*'"),
+            "{}",
+            cmd.command
+        );
+        assert!(cmd.command.contains("-H 'User-Agent:'"), "{}", cmd.command);
+        assert!(
+            !cmd.command.contains("-H 'Accept:'"),
+            "the capture had Accept: {}",
+            cmd.command
+        );
+        let back = parse_curl(&cmd.command).unwrap();
+        assert_eq!(
+            (back.method.as_str(), back.path.as_str(), back.query),
+            ("OPTIONS", "*", None)
+        );
+        assert_eq!(back.headers, c.headers);
     }
 }

@@ -22,6 +22,8 @@ pub(crate) enum Opt {
     Cookie,
     Referer,
     Url,
+    /// `--request-target`: the target sent instead of the URL's path and query (`*`).
+    RequestTarget,
     Get,
     Head,
     Range,
@@ -67,6 +69,7 @@ const OPTIONS: &[(&str, Option<u8>, Opt)] = &[
     ("cookie", Some(b'b'), Opt::Cookie),
     ("referer", Some(b'e'), Opt::Referer),
     ("url", None, Opt::Url),
+    ("request-target", None, Opt::RequestTarget),
     ("get", Some(b'G'), Opt::Get),
     ("head", Some(b'I'), Opt::Head),
     ("range", Some(b'r'), Opt::Range),

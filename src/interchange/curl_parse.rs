@@ -123,6 +123,7 @@ struct Request {
     stdin: Option<Vec<u8>>,
     method: Option<String>,
     url: Option<(String, usize)>,
+    request_target: Option<String>,
     data: Option<Vec<u8>>,
     json: bool,
     get: bool,
@@ -304,6 +305,7 @@ impl Request {
             }
             Opt::Range => self.derive("Range", [b"bytes=".as_slice(), &v].concat()),
             Opt::Url => self.set_url(Word { bytes: v, line })?,
+            Opt::RequestTarget => self.request_target = Some(text(v, "the request target", line)?),
             Opt::Get => self.get = true,
             Opt::Head => self.head = true,
             Opt::Http10 => self.version = Some("HTTP/1.0"),
@@ -414,14 +416,14 @@ impl Request {
         }
         let headers: HeaderList = leading.into_iter().chain(custom).chain(trailing).collect();
         let version = self.version.unwrap_or("HTTP/1.1").to_owned();
-        Ok(imported_capture(
-            method,
-            parts.path.to_owned(),
-            query,
-            version,
-            headers,
-            body,
-        ))
+        let (path, query) = match &self.request_target {
+            Some(target) => {
+                let (p, q) = super::split_target(target);
+                (p.to_owned(), q.map(str::to_owned))
+            }
+            None => (parts.path.to_owned(), query),
+        };
+        Ok(imported_capture(method, path, query, version, headers, body))
     }
 }
 
