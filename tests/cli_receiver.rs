@@ -187,6 +187,22 @@ fn bad_flags_are_usage_errors() {
     let missing = hookscope(dir.path(), &["show", "12"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no capture with id 12"));
+    let zero = hookscope(
+        dir.path(),
+        &[
+            "replay",
+            "1",
+            "--to",
+            "http://127.0.0.1:9/",
+            "--timeout-secs",
+            "0",
+        ],
+    );
+    assert_eq!(zero.status.code(), Some(2), "{zero:?}");
+    assert!(
+        String::from_utf8_lossy(&zero.stderr).contains("--timeout-secs"),
+        "{zero:?}"
+    );
     // Retention limits that would delete every stored capture at start-up are refused.
     for args in [["--keep-count", "0"], ["--keep-days", "0"], ["--keep-bytes", "1"]] {
         let out = hookscope(dir.path(), &["listen", "--port", "0", args[0], args[1]]);

@@ -79,7 +79,8 @@ pub struct ReplayArgs {
     #[arg(long, requires = "re_sign")]
     pub keep_timestamp: bool,
     /// Give up waiting for the complete response after this many seconds.
-    #[arg(long, default_value_t = crate::send::DEFAULT_TIMEOUT_SECS, value_name = "SECS")]
+    #[arg(long, default_value_t = crate::send::DEFAULT_TIMEOUT_SECS, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_secs: u64,
     /// Follow 3xx redirects (by default the redirect itself is the answer). A redirect to
     /// another origin drops signature, Authorization and Cookie headers.
@@ -214,7 +215,7 @@ fn replay(engine: &Engine, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     };
     let request = build_replay(&capture, &plan, now).map_err(|e| CliError::usage(e.to_string()))?;
     let client = Client::new(ClientConfig {
-        timeout: Duration::from_secs(args.timeout_secs.max(1)),
+        timeout: Duration::from_secs(args.timeout_secs),
         follow_redirects: args.follow_redirects,
     })
     .keep_signatures_on_redirect(args.keep_signature_on_redirect)

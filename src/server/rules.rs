@@ -379,7 +379,13 @@ impl StatusCode {
             .ok()
             .filter(|c| (200..=599).contains(c))
             .map(StatusCode)
-            .ok_or_else(|| format!("status {code} is not between 200 and 599 (a 1xx is not a final answer)"))
+            .ok_or_else(|| {
+                if (100..200).contains(&code) {
+                    format!("status {code} is not between 200 and 599 (a 1xx is not a final answer)")
+                } else {
+                    format!("status {code} is not between 200 and 599")
+                }
+            })
     }
 }
 

@@ -164,3 +164,17 @@ fn failure_body_and_type() {
     assert!(rule.answer().body.is_empty());
     assert!(RuleConfig::new("x").is_err());
 }
+
+#[test]
+fn status_codes_outside_200_to_599_are_refused_with_the_right_reason() {
+    assert_eq!(StatusCode::new(204), Ok(StatusCode(204)));
+    let informational = StatusCode::new(101).unwrap_err();
+    assert!(
+        informational.contains("a 1xx is not a final answer"),
+        "{informational}"
+    );
+    for code in [600, -1, 70_000] {
+        let e = StatusCode::new(code).unwrap_err();
+        assert_eq!(e, format!("status {code} is not between 200 and 599"));
+    }
+}
