@@ -123,7 +123,7 @@ struct Request {
     stdin: Option<Vec<u8>>,
     method: Option<String>,
     url: Option<(String, usize)>,
-    request_target: Option<String>,
+    target_override: Option<String>,
     data: Option<Vec<u8>>,
     json: bool,
     get: bool,
@@ -305,7 +305,7 @@ impl Request {
             }
             Opt::Range => self.derive("Range", [b"bytes=".as_slice(), &v].concat()),
             Opt::Url => self.set_url(Word { bytes: v, line })?,
-            Opt::RequestTarget => self.request_target = Some(text(v, "the request target", line)?),
+            Opt::RequestTarget => self.target_override = Some(text(v, "the request target", line)?),
             Opt::Get => self.get = true,
             Opt::Head => self.head = true,
             Opt::Http10 => self.version = Some("HTTP/1.0"),
@@ -416,7 +416,7 @@ impl Request {
         }
         let headers: HeaderList = leading.into_iter().chain(custom).chain(trailing).collect();
         let version = self.version.unwrap_or("HTTP/1.1").to_owned();
-        let (path, query) = match &self.request_target {
+        let (path, query) = match &self.target_override {
             Some(target) => {
                 let (p, q) = super::split_target(target);
                 (p.to_owned(), q.map(str::to_owned))
