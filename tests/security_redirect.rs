@@ -160,6 +160,11 @@ async fn self_redirector() -> (SocketAddr, Arc<Mutex<Vec<HeaderList>>>) {
                     "/dir/up" => Some("../landed?from=up"),
                     "/loop" => Some("loop"),
                     "/ftp" => Some("FTP://127.0.0.1/landed"),
+                    "/creds" => Some("http://admin:TOPSECRETPW@127.0.0.1:9/landed"),
+                    "/slow-loop" => {
+                        tokio::time::sleep(Duration::from_millis(400)).await;
+                        Some("slow-loop")
+                    }
                     _ => None,
                 };
                 if let Some(to) = to {
@@ -227,7 +232,39 @@ fn relative_locations_are_resolved_and_loops_and_other_schemes_stop_with_a_reaso
         assert_eq!(a.status, Some(308));
         let why = a.error.expect("an ftp: Location is reported").message;
         assert!(why.contains("only http and https"), "{why}");
+
+        // Credentials in a Location are neither followed nor repeated.
+        let a = client(true).send(&request(format!("http://{addr}/creds"))).await;
+        assert_eq!(a.status, Some(308));
+        let why = a.error.expect("a Location with credentials is reported").message;
+        assert!(
+            why.contains("user:password@") && !why.contains("TOPSECRETPW"),
+            "{why}"
+        );
+        assert!(
+            !a.target.contains("TOPSECRETPW") && a.redirects.is_empty(),
+            "{}",
+            a.target
+        );
         assert_eq!(seen.lock().unwrap().len(), 2, "nothing else landed");
+
+        // The timeout covers the whole exchange, not each hop: 400 ms per hop against a 1 s
+        // timeout stops after a few hops with a timeout, never at the 10-hop limit.
+        let short = Client::new(ClientConfig {
+            timeout: Duration::from_secs(1),
+            follow_redirects: true,
+        });
+        let a = short.send(&request(format!("http://{addr}/slow-loop"))).await;
+        let why = a.error.expect("the timeout is reported").message;
+        assert!(
+            why.contains("(timeout)") && why.contains("redirect(s) followed"),
+            "{why}"
+        );
+        assert!(
+            a.redirects.len() < 3,
+            "{} hops within 1 s of 400 ms each",
+            a.redirects.len()
+        );
     });
 }
 

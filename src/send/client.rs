@@ -103,18 +103,25 @@ impl Client {
         // Copied only when a redirect changes it: bodies can be large.
         let mut current = std::borrow::Cow::Borrowed(request);
         let mut hops: Vec<Hop> = Vec::new();
+        // One deadline for the whole exchange, redirects followed included.
+        let deadline = tokio::time::Instant::now() + self.config.timeout;
         loop {
-            let mut attempt = match tokio::time::timeout(self.config.timeout, self.send_once(&current)).await
-            {
+            let mut attempt = match tokio::time::timeout_at(deadline, self.send_once(&current)).await {
                 Ok(a) => a,
                 Err(_) => failed_attempt(
                     current.as_ref().clone(),
                     SendFailure::new(
                         FailureKind::Timeout,
-                        format!(
-                            "no complete response within {} (timeout)",
-                            describe_duration(self.config.timeout)
-                        ),
+                        match hops.len() {
+                            0 => format!(
+                                "no complete response within {} (timeout)",
+                                describe_duration(self.config.timeout)
+                            ),
+                            n => format!(
+                                "no complete response within {} (timeout), {n} redirect(s) followed",
+                                describe_duration(self.config.timeout)
+                            ),
+                        },
                     ),
                 ),
             };
@@ -303,6 +310,15 @@ fn redirect_target(current: &str, location: &str) -> Result<String, String> {
     let next = base
         .join(location.trim())
         .map_err(|e| format!("the redirect's Location {shown} is not a URL ({e}); not followed"))?;
+    if !next.username().is_empty() || next.password().is_some() {
+        let mut redacted = next.clone();
+        let _ = redacted.set_username("***");
+        let _ = redacted.set_password(None);
+        return Err(format!(
+            "the redirect's Location ({redacted}) carries a user:password@ part, which would be \
+             stored and printed with the attempt; not followed"
+        ));
+    }
     match next.scheme() {
         "http" | "https" => Ok(next.to_string()),
         other => Err(format!(
