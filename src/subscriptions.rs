@@ -96,10 +96,19 @@ impl ApiConfig {
     }
 }
 
-/// A successful answer's body, or the failure said plainly (the key is never part of it).
-fn answered(attempt: &Attempt, what: &str) -> Result<Vec<u8>, SubscriptionError> {
+/// A successful answer's body, or the failure said plainly. The key is never part of it, even
+/// when the API's answer repeats it.
+fn answered(attempt: &Attempt, what: &str, key: &str) -> Result<Vec<u8>, SubscriptionError> {
+    let redact = |text: &str| {
+        let key = key.trim();
+        if key.is_empty() {
+            text.to_string()
+        } else {
+            text.replace(key, "***")
+        }
+    };
     if let Some(e) = &attempt.error {
-        return Err(err(format!("could not {what}: {}", e.message)));
+        return Err(err(format!("could not {what}: {}", redact(&e.message))));
     }
     match attempt.status {
         Some(s) if (200..300).contains(&s) => Ok(attempt.response_body.clone()),
@@ -108,7 +117,7 @@ fn answered(attempt: &Attempt, what: &str) -> Result<Vec<u8>, SubscriptionError>
             attempt.status.unwrap_or_default()
         ))),
         Some(s) => {
-            let text = String::from_utf8_lossy(&attempt.response_body);
+            let text = redact(&String::from_utf8_lossy(&attempt.response_body));
             let excerpt: String = text.chars().take(200).collect();
             // The API's words, never instructions to the terminal or the window.
             let excerpt = crate::capture::clip::escape_controls(&excerpt, false);
@@ -209,7 +218,7 @@ fn client() -> Client {
 pub async fn list(cfg: &ApiConfig) -> Result<WebhookList, SubscriptionError> {
     let req = cfg.request("GET", cfg.url(None)?, None)?;
     let attempt = client().send(&req).await;
-    parse_list(&answered(&attempt, "list the webhooks")?)
+    parse_list(&answered(&attempt, "list the webhooks", cfg.api_key.expose())?)
 }
 
 /// `POST /v1/webhooks {url, events}`.
@@ -225,14 +234,14 @@ pub async fn create(
     let body = json!({ "url": url.trim(), "events": events });
     let req = cfg.request("POST", cfg.url(None)?, Some(&body))?;
     let attempt = client().send(&req).await;
-    parse_created(&answered(&attempt, "create the webhook")?)
+    parse_created(&answered(&attempt, "create the webhook", cfg.api_key.expose())?)
 }
 
 /// `DELETE /v1/webhooks/{id}`.
 pub async fn delete(cfg: &ApiConfig, id: &str) -> Result<(), SubscriptionError> {
     let req = cfg.request("DELETE", cfg.url(Some(id))?, None)?;
     let attempt = client().send(&req).await;
-    answered(&attempt, &format!("delete webhook {id}")).map(|_| ())
+    answered(&attempt, &format!("delete webhook {id}"), cfg.api_key.expose()).map(|_| ())
 }
 
 /// Event names from a comma- or space-separated list.
@@ -293,12 +302,40 @@ mod tests {
             error: None,
             redirects: Vec::new(),
         };
-        let e = answered(&attempt, "list the webhooks").unwrap_err().0;
+        let e = answered(&attempt, "list the webhooks", "mxk_key").unwrap_err().0;
         assert!(!e.contains('\u{1b}') && !e.contains('\u{7}'), "{e:?}");
         assert!(
             e.contains("the API answered 500") && e.contains("\\u{1b}]0;PWNED"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn an_answer_that_repeats_the_key_never_shows_it() {
+        let mut attempt = Attempt {
+            target: "http://127.0.0.1:9/v1/webhooks".into(),
+            started_at_us: 0,
+            request: crate::send::OutgoingRequest::default(),
+            status: Some(400),
+            response_headers: HeaderList::new(),
+            response_body: br#"{"message":"bad key mxk_SUPERSECRET123 for this account"}"#.to_vec(),
+            latency_us: 0,
+            error: None,
+            redirects: Vec::new(),
+        };
+        let e = answered(&attempt, "list the webhooks", " mxk_SUPERSECRET123 ")
+            .unwrap_err()
+            .0;
+        assert!(!e.contains("SUPERSECRET") && e.contains("bad key *** for"), "{e}");
+        attempt.status = None;
+        attempt.error = Some(crate::send::SendFailure::new(
+            crate::send::FailureKind::Protocol,
+            "echo mxk_SUPERSECRET123",
+        ));
+        let e = answered(&attempt, "list the webhooks", "mxk_SUPERSECRET123")
+            .unwrap_err()
+            .0;
+        assert!(!e.contains("SUPERSECRET"), "{e}");
     }
 
     #[test]
