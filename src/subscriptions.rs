@@ -42,6 +42,11 @@ fn err(message: impl Into<String>) -> SubscriptionError {
 }
 
 impl ApiConfig {
+    /// Whether the base URL can be used, before anything is sent.
+    pub fn check_base_url(&self) -> Result<(), SubscriptionError> {
+        self.url(None).map(|_| ())
+    }
+
     /// `{base}/v1/webhooks[/{id}]`, checked.
     fn url(&self, id: Option<&str>) -> Result<String, SubscriptionError> {
         let base = self.base_url.trim().trim_end_matches('/');

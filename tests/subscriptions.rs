@@ -170,6 +170,23 @@ fn a_wrong_or_missing_key_is_said_plainly() {
     let dead = hookscope("http://127.0.0.1:9", Some(KEY), &["list"]);
     assert_eq!(dead.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&dead.stderr).contains("could not list the webhooks"));
+    // A base URL that cannot be used is a usage error, found before anything is sent.
+    for bad in ["ftp://127.0.0.1:9", "127.0.0.1:9", "http://127.0.0.1:9/?token=x"] {
+        let out = hookscope(bad, Some(KEY), &["list"]);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {out:?}");
+    }
+    // A key that is not text is said to be so, not to be missing.
+    use std::os::unix::ffi::OsStrExt as _;
+    let out = Command::new(env!("CARGO_BIN_EXE_hookscope"))
+        .args(["subscriptions", "list", "--base-url", &base])
+        .env("MAINTAINX_API_KEY", std::ffi::OsStr::from_bytes(b"k\xff"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not valid text"),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -202,6 +219,6 @@ fn what_the_api_sends_is_printed_escaped_and_entries_without_ids_are_counted() {
     // A base URL with a query would have put the path inside the query.
     let with_query = format!("{base}/api?tenant=7");
     let out = hookscope(&with_query, Some(KEY), &["list"]);
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(out.status.code(), Some(2), "a usage error: {out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("query or fragment"));
 }

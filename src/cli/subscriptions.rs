@@ -54,17 +54,29 @@ pub enum SubscriptionsCommand {
 }
 
 fn config(api: &ApiArgs) -> Result<ApiConfig, CliError> {
-    let key = std::env::var(&api.api_key_env).unwrap_or_default();
+    let key = match std::env::var(&api.api_key_env) {
+        Ok(key) => key,
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(CliError::usage(format!(
+                "the MaintainX API key in ${} is not valid text (UTF-8); an API key is",
+                api.api_key_env
+            )));
+        }
+        Err(std::env::VarError::NotPresent) => String::new(),
+    };
     if key.trim().is_empty() {
         return Err(CliError::usage(format!(
             "set the MaintainX API key in ${} (or name another variable with --api-key-env)",
             api.api_key_env
         )));
     }
-    Ok(ApiConfig {
+    let cfg = ApiConfig {
         base_url: api.base_url.clone(),
         api_key: Secret::new(key),
-    })
+    };
+    // A base URL that cannot be used is a usage error (exit 2), found before anything is sent.
+    cfg.check_base_url().map_err(|e| CliError::usage(e.0))?;
+    Ok(cfg)
 }
 
 /// One webhook, one line: what the API sent is escaped, never interpreted by the terminal.
