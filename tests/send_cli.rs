@@ -218,6 +218,10 @@ fn usage_errors_exit_two_with_a_clear_message() {
         ),
         (with(&["--count", "0"]), "--count"),
         (with(&["--timeout-secs", "0"]), "--timeout-secs"),
+        (
+            with(&["--timeout-secs", "18446744073709551615"]),
+            "--timeout-secs",
+        ),
         // A blank secret signs nothing a receiver accepts: refused before anything is sent.
         (
             vec![

@@ -121,6 +121,9 @@ pub struct ListenArgs {
     pub retention: RetentionArgs,
 }
 
+/// Longest `--timeout-secs` (`replay`, `send`): a day; longer is a typo, not a wait.
+pub(crate) const MAX_TIMEOUT_SECS: u64 = 24 * 3600;
+
 /// Smallest `--keep-bytes`: below it every capture would go at once.
 const MIN_KEEP_BYTES: u64 = 1024 * 1024;
 

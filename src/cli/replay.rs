@@ -80,7 +80,7 @@ pub struct ReplayArgs {
     pub keep_timestamp: bool,
     /// Give up waiting for the complete response after this many seconds.
     #[arg(long, default_value_t = crate::send::DEFAULT_TIMEOUT_SECS, value_name = "SECS",
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=super::MAX_TIMEOUT_SECS))]
     pub timeout_secs: u64,
     /// Follow 3xx redirects (by default the redirect itself is the answer). A redirect to
     /// another origin drops signature, Authorization and Cookie headers.

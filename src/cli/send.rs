@@ -71,7 +71,8 @@ pub struct SendArgs {
     #[arg(long, default_value_t = 1.0, value_name = "X")]
     pub time_scale: f64,
     /// Response timeout per attempt.
-    #[arg(long, default_value_t = crate::send::DEFAULT_TIMEOUT_SECS, value_name = "SECS")]
+    #[arg(long, default_value_t = crate::send::DEFAULT_TIMEOUT_SECS, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=super::MAX_TIMEOUT_SECS))]
     pub timeout_secs: u64,
     /// Deliver each event twice with the same delivery id.
     #[arg(long)]
@@ -235,9 +236,6 @@ pub fn send(dir: &Path, args: &SendArgs) -> anyhow::Result<ExitCode> {
             args.count
         ))
         .into());
-    }
-    if args.timeout_secs == 0 {
-        return Err(CliError::usage("--timeout-secs must be at least 1").into());
     }
     // Waits longer than a year are refused rather than overflowing (or waiting forever).
     let longest = crate::send::LONGEST_WAIT.as_secs_f64();
