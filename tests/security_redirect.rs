@@ -58,6 +58,7 @@ fn client(follow: bool) -> Client {
     Client::new(ClientConfig {
         timeout: Duration::from_secs(5),
         follow_redirects: follow,
+        ..ClientConfig::default()
     })
 }
 
@@ -253,6 +254,7 @@ fn relative_locations_are_resolved_and_loops_and_other_schemes_stop_with_a_reaso
         let short = Client::new(ClientConfig {
             timeout: Duration::from_secs(1),
             follow_redirects: true,
+            ..ClientConfig::default()
         });
         let a = short.send(&request(format!("http://{addr}/slow-loop"))).await;
         let why = a.error.expect("the timeout is reported").message;
@@ -331,5 +333,20 @@ fn a_huge_answer_is_cut_and_said_so() {
         assert_eq!(a.response_body.len(), 8 << 20);
         let error = a.error.expect("the cut is reported");
         assert!(error.message.contains("larger than 8 MiB"), "{}", error.message);
+
+        // A burst of many sends at once keeps less of each answer: all of them together stay
+        // within the in-flight budget.
+        let cap = hookscope::send::response_cap_for(256);
+        assert_eq!(cap, hookscope::send::RESPONSES_IN_FLIGHT_BYTES / 256);
+        assert_eq!(hookscope::send::response_cap_for(4), 8 << 20);
+        assert_eq!(hookscope::send::response_cap_for(100_000), 64 << 10);
+        let burst = Client::new(ClientConfig {
+            max_response_bytes: cap,
+            ..ClientConfig::default()
+        });
+        let a = burst.send(&request(format!("http://{addr}/big"))).await;
+        assert_eq!(a.response_body.len(), cap);
+        let error = a.error.expect("the cut is reported");
+        assert!(error.message.contains("larger than 256 KiB"), "{}", error.message);
     });
 }

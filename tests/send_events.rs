@@ -78,6 +78,7 @@ fn context(
         client: Client::new(ClientConfig {
             timeout: Duration::from_secs(5),
             follow_redirects: false,
+            ..ClientConfig::default()
         }),
         cancel: Cancel::new(),
         sink,
@@ -418,6 +419,7 @@ fn a_slow_receiver_times_out_and_is_retried() {
     ctx.client = Client::new(ClientConfig {
         timeout: Duration::from_millis(200),
         follow_redirects: false,
+        ..ClientConfig::default()
     });
     let summary = rt.block_on(deliver::run(d, &quick(&[0.0], 1.0), &ctx));
     assert_eq!((summary.failed, summary.attempts), (1, 2));

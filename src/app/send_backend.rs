@@ -71,6 +71,7 @@ impl SendBackend {
                 let client = Client::new(ClientConfig {
                     timeout: Duration::from_secs(timeout_secs.max(1)),
                     follow_redirects: false,
+                    ..ClientConfig::default()
                 });
                 let (writer, sink) = (ctx.writer.clone(), ctx.sink.clone());
                 ctx.runtime.spawn(async move {
@@ -223,6 +224,7 @@ impl SendBackend {
             client: Client::new(ClientConfig {
                 timeout: Duration::from_secs(spec.timeout_secs.max(1)),
                 follow_redirects: false,
+                max_response_bytes: crate::send::response_cap_for(spec.opts.concurrency),
             }),
             cancel,
             sink: Arc::new(move |p| {

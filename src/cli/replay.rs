@@ -217,6 +217,7 @@ fn replay(engine: &Engine, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let client = Client::new(ClientConfig {
         timeout: Duration::from_secs(args.timeout_secs),
         follow_redirects: args.follow_redirects,
+        ..ClientConfig::default()
     })
     .keep_signatures_on_redirect(args.keep_signature_on_redirect)
     .signature_headers(signature_headers);

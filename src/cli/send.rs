@@ -267,6 +267,7 @@ pub fn send(dir: &Path, args: &SendArgs) -> anyhow::Result<ExitCode> {
             client: Client::new(ClientConfig {
                 timeout: Duration::from_secs(args.timeout_secs),
                 follow_redirects: false,
+                max_response_bytes: crate::send::response_cap_for(args.concurrency),
             }),
             cancel: Cancel::new(),
             sink: Arc::new(move |p| print_progress(&p, json)),

@@ -28,6 +28,18 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Follow 3xx `Location` answers (off by default: the redirect itself is the answer).
     pub follow_redirects: bool,
+    /// Most bytes of an answer's body kept; the rest is cut and the attempt says so.
+    pub max_response_bytes: usize,
+}
+
+/// Answer bytes a run of many sends at once may hold in all: with `concurrency` sends in flight,
+/// each keeps at most this much over the concurrency (between 64 KiB and the usual 8 MiB), so a
+/// target answering gigabytes to a burst cannot fill the memory.
+pub const RESPONSES_IN_FLIGHT_BYTES: usize = 64 * 1024 * 1024;
+
+/// The answer cap for each of `concurrency` sends at once (see [`RESPONSES_IN_FLIGHT_BYTES`]).
+pub fn response_cap_for(concurrency: usize) -> usize {
+    (RESPONSES_IN_FLIGHT_BYTES / concurrency.max(1)).clamp(64 * 1024, exact::MAX_RESPONSE_BYTES)
 }
 
 impl Default for ClientConfig {
@@ -35,6 +47,7 @@ impl Default for ClientConfig {
         ClientConfig {
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             follow_redirects: false,
+            max_response_bytes: exact::MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -196,7 +209,8 @@ impl Client {
         } else {
             let head = request.head_bytes(&target, &sent.headers);
             let has_length = sent.headers.contains("content-length");
-            exact::send(&target, &request.method, head, body.clone(), has_length).await
+            let cap = self.config.max_response_bytes;
+            exact::send(&target, &request.method, head, body.clone(), has_length, cap).await
         };
         sent.body = Vec::from(body);
         match result {
@@ -213,8 +227,8 @@ impl Client {
                     SendFailure::new(
                         FailureKind::Protocol,
                         format!(
-                            "the response body is larger than {} MiB; only the first bytes were kept",
-                            exact::MAX_RESPONSE_BYTES >> 20
+                            "the response body is larger than {}; only the first bytes were kept",
+                            describe_bytes(self.config.max_response_bytes)
                         ),
                     )
                 }),
@@ -280,7 +294,7 @@ impl Client {
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    let room = exact::MAX_RESPONSE_BYTES.saturating_sub(body.len());
+                    let room = self.config.max_response_bytes.saturating_sub(body.len());
                     if chunk.len() > room {
                         body.extend_from_slice(&chunk[..room]);
                         truncated = true;
@@ -341,6 +355,17 @@ fn redirected(request: &OutgoingRequest, url: String, status: u16) -> OutgoingRe
         next.headers.remove("content-type");
     }
     next
+}
+
+/// `8 MiB`, `64 KiB`, `100 bytes`.
+fn describe_bytes(n: usize) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 fn failed_attempt(request: OutgoingRequest, error: SendFailure) -> Attempt {

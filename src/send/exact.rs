@@ -29,7 +29,7 @@ pub struct RawResponse {
     pub status: u16,
     pub headers: HeaderList,
     pub body: Vec<u8>,
-    /// Set when the body was cut at [`MAX_RESPONSE_BYTES`].
+    /// Set when the body was cut at the cap (at most [`MAX_RESPONSE_BYTES`]).
     pub truncated: bool,
 }
 
@@ -40,6 +40,7 @@ pub async fn send(
     head: Vec<u8>,
     body: Bytes,
     has_length: bool,
+    max_body: usize,
 ) -> Result<RawResponse, SendFailure> {
     let stream = connect(target).await?;
     let _ = stream.set_nodelay(true);
@@ -51,7 +52,7 @@ pub async fn send(
     let driver = tokio::spawn(async move {
         let _ = conn.await;
     });
-    let result = exchange(&mut sender, method, body, has_length).await;
+    let result = exchange(&mut sender, method, body, has_length, max_body).await;
     driver.abort();
     result
 }
@@ -61,6 +62,7 @@ async fn exchange(
     method: &str,
     body: Bytes,
     has_length: bool,
+    max_body: usize,
 ) -> Result<RawResponse, SendFailure> {
     let method = hyper::Method::from_bytes(method.as_bytes()).map_err(|_| {
         SendFailure::new(
@@ -91,7 +93,7 @@ async fn exchange(
     while let Some(frame) = incoming.frame().await {
         let frame = frame.map_err(|e| broken(&e))?;
         if let Ok(data) = frame.into_data() {
-            let room = MAX_RESPONSE_BYTES.saturating_sub(out.len());
+            let room = max_body.saturating_sub(out.len());
             if data.len() > room {
                 out.extend_from_slice(&data[..room]);
                 truncated = true;

@@ -20,7 +20,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use attempt::{Attempt, AttemptKind, AttemptRecord, FailureKind, Hop, SendFailure, reason_phrase};
 pub use client::{
-    Client, ClientConfig, DEFAULT_TIMEOUT_SECS, LONGEST_WAIT, describe_duration, secs_to_delay,
+    Client, ClientConfig, DEFAULT_TIMEOUT_SECS, LONGEST_WAIT, RESPONSES_IN_FLIGHT_BYTES, describe_duration,
+    response_cap_for, secs_to_delay,
 };
 pub use deliver::{
     DEFAULT_SCHEDULE_SECS, Progress, ProgressSink, RunContext, RunSummary, SimOptions, parse_schedule,
