@@ -350,3 +350,27 @@ fn a_huge_answer_is_cut_and_said_so() {
         assert!(error.message.contains("larger than 256 KiB"), "{}", error.message);
     });
 }
+
+#[test]
+fn an_answer_with_many_headers_is_read_not_refused() {
+    let rt = runtime();
+    rt.block_on(async {
+        let app = Router::new().fallback(|| async {
+            let mut headers = axum::http::HeaderMap::new();
+            for i in 0..150 {
+                headers.insert(
+                    axum::http::HeaderName::try_from(format!("x-h{i}")).unwrap(),
+                    axum::http::HeaderValue::from_static("v"),
+                );
+            }
+            (StatusCode::OK, headers, "ok")
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let a = client(false).send(&request(format!("http://{addr}/many"))).await;
+        assert!(a.error.is_none(), "{:?}", a.error);
+        assert_eq!(a.status, Some(200));
+        assert!(a.response_headers.len() >= 150, "{}", a.response_headers.len());
+    });
+}

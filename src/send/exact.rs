@@ -24,6 +24,9 @@ use crate::capture::HeaderList;
 /// forwards run at once) or the database (every attempt is recorded).
 pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 
+/// Most header lines an answer may have.
+const MAX_RESPONSE_HEADERS: usize = 1000;
+
 /// A response as read.
 pub struct RawResponse {
     pub status: u16,
@@ -46,6 +49,9 @@ pub async fn send(
     let _ = stream.set_nodelay(true);
     let io = TokioIo::new(HeadSwap::new(stream, head));
     let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
+        // Answers are looked at, not trusted: as many header lines as the receiver would take
+        // from a request and more, not hyper's default 100.
+        .max_headers(MAX_RESPONSE_HEADERS)
         .handshake::<_, Full<Bytes>>(io)
         .await
         .map_err(|e| broken(&e))?;
