@@ -43,7 +43,11 @@ impl LiveAnalyzer {
 
     /// Re-read the profiles when another connection changed the database since the last look.
     fn follow_other_writers(&mut self, conn: &Connection) {
-        let Ok(version) = conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0)) else {
+        // Asked once per batch: the statement is kept, not parsed again each time.
+        let version = conn
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)));
+        let Ok(version) = version else {
             return;
         };
         if self.data_version != Some(version) {
