@@ -359,9 +359,9 @@ fn redirected(request: &OutgoingRequest, url: String, status: u16) -> OutgoingRe
 
 /// `8 MiB`, `64 KiB`, `100 bytes`.
 fn describe_bytes(n: usize) -> String {
-    if n >= 1 << 20 && n % (1 << 20) == 0 {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
         format!("{} MiB", n >> 20)
-    } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
         format!("{} KiB", n >> 10)
     } else {
         format!("{n} bytes")
