@@ -176,10 +176,12 @@ fn a_wrong_or_missing_key_is_said_plainly() {
         assert_eq!(out.status.code(), Some(2), "{bad}: {out:?}");
     }
     // A key that is not text is said to be so, not to be missing.
-    use std::os::unix::ffi::OsStrExt as _;
     let out = Command::new(env!("CARGO_BIN_EXE_hookscope"))
         .args(["subscriptions", "list", "--base-url", &base])
-        .env("MAINTAINX_API_KEY", std::ffi::OsStr::from_bytes(b"k\xff"))
+        .env(
+            "MAINTAINX_API_KEY",
+            <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"k\xff"),
+        )
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
