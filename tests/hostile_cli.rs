@@ -514,6 +514,25 @@ fn a_data_dir_that_is_a_file_or_a_database_that_is_a_directory_is_said_plainly()
         1,
         "{err}"
     );
+    // A database that is a symlink to nothing is said to be so, and nothing is made at its target.
+    let linked = tmp.path().join("linked");
+    std::fs::create_dir_all(&linked).unwrap();
+    let target = tmp.path().join("gone.db");
+    std::os::unix::fs::symlink(&target, linked.join("hookscope.db")).unwrap();
+    let request = tmp.path().join("request.http");
+    std::fs::write(&request, "POST /a HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    refused_by_each(
+        &linked,
+        &[
+            &["list"],
+            &["stats", "--json"],
+            &["export", "--format", "ndjson", "-o", "-"],
+            &["listen", "--port", "0"],
+            &["import", request.to_str().unwrap()],
+        ],
+        "which does not exist",
+    );
+    assert!(!target.exists());
 }
 
 #[test]

@@ -241,6 +241,16 @@ fn check_data_dir(data_dir: &Path) -> Result<(), StoreError> {
             db.display()
         )));
     }
+    // A symlink to nothing: neither "no history yet" nor a new database made at its target.
+    if !db.exists()
+        && let Ok(target) = std::fs::read_link(&db)
+    {
+        return Err(StoreError::DataDir(format!(
+            "{} is a symlink to {}, which does not exist",
+            db.display(),
+            target.display()
+        )));
+    }
     // A FIFO, socket or device would block or misbehave on the first read.
     if std::fs::metadata(&db).is_ok_and(|m| !m.is_file()) {
         return Err(StoreError::DataDir(format!(
