@@ -504,6 +504,15 @@ fn a_data_dir_that_is_a_file_or_a_database_that_is_a_directory_is_said_plainly()
         "is a file, not a directory",
     );
     assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
+    // A data dir that cannot be made says which, once.
+    let out = run_bounded(&file.join("sub"), &["listen", "--port", "0"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cannot create the data dir") && err.contains("not-a-dir/sub"),
+        "{err}"
+    );
+    assert_eq!(err.matches("Not a directory").count(), 1, "{err}");
     let dir = tmp.path().join("data");
     std::fs::create_dir_all(dir.join("hookscope.db")).unwrap();
     let out = run_bounded(&dir, &["list"]);

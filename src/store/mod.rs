@@ -43,7 +43,7 @@ pub enum StoreError {
     Newer { found: i64, supported: i64 },
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     /// The data dir or the database path is not what it must be (a file, a directory).
     #[error("{0}")]
@@ -128,7 +128,9 @@ impl Store {
     /// Open (creating when needed) the database in `data_dir`, check and migrate its schema.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         check_data_dir(data_dir)?;
-        create_private_dir(data_dir)?;
+        create_private_dir(data_dir).map_err(|e| {
+            StoreError::DataDir(format!("cannot create the data dir {}: {e}", data_dir.display()))
+        })?;
         let path = data_dir.join(DB_FILE);
         if path.exists() {
             schema::check_header(&path)?;
