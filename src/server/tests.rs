@@ -247,6 +247,35 @@ fn pipelined_requests_keep_their_own_headers_after_odd_chunk_endings() {
 }
 
 #[test]
+fn equal_duplicate_content_lengths_keep_every_head_byte_exact() {
+    let fx = Fixture::new();
+    let rt = rt();
+    let handle = rt.block_on(async {
+        let listener = bind(&ServerConfig {
+            port: 0,
+            ..ServerConfig::default()
+        })
+        .await
+        .unwrap();
+        serve(listener, fx.state(1 << 20))
+    });
+    let wire = b"POST /w HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nxyz\
+POST /b/1 HTTP/1.1\r\nHost: h\r\nX-Case: Up\r\nContent-Length: 2\r\n\r\nok\
+POST /b/2 HTTP/1.1\r\nHost: h\r\nX-Case: Up\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+    let answer = raw_exchange(handle.addr, wire);
+    assert_eq!(answer.matches("HTTP/1.1 200").count(), 3, "{answer}");
+    rt.block_on(handle.stop());
+    let reader = fx.store.reader().unwrap();
+    let names = |id| {
+        let c = reader.get(CaptureId(id)).unwrap().unwrap();
+        c.headers.iter().map(|h| h.name.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(1), ["Host", "Content-Length", "Content-Length"]);
+    assert_eq!(names(2), ["Host", "X-Case", "Content-Length"]);
+    assert_eq!(names(3), ["Host", "X-Case", "Content-Length", "Connection"]);
+}
+
+#[test]
 fn port_in_use_is_a_clear_error() {
     let rt = rt();
     rt.block_on(async {
