@@ -374,3 +374,61 @@ fn an_answer_with_many_headers_is_read_not_refused() {
         assert!(a.response_headers.len() >= 150, "{}", a.response_headers.len());
     });
 }
+
+/// A server that answers every connection with `head` + `partial`, then stalls (`close` false)
+/// or closes the connection.
+async fn half_answer(partial: &'static [u8], close: bool) -> SocketAddr {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nX-Seen: yes\r\n\r\n")
+                    .await;
+                let _ = s.write_all(partial).await;
+                if close {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn an_answer_whose_body_stalls_or_breaks_keeps_its_status_headers_and_bytes() {
+    let rt = runtime();
+    rt.block_on(async {
+        let quick = Client::new(ClientConfig {
+            timeout: Duration::from_secs(1),
+            ..ClientConfig::default()
+        });
+        let stalled = half_answer(b"first bytes", false).await;
+        let a = quick.send(&request(format!("http://{stalled}/x"))).await;
+        assert_eq!(a.status, Some(200));
+        assert_eq!(a.response_headers.get("x-seen"), Some("yes"));
+        assert_eq!(a.response_body, b"first bytes");
+        assert!(!a.succeeded(), "a 200 whose body never finished is not a success");
+        let e = a.error.expect("the stall is reported");
+        assert_eq!(e.kind, hookscope::send::FailureKind::IncompleteBody);
+        assert!(
+            e.message.contains("head arrived (200)") && e.message.contains("11 bytes"),
+            "{}",
+            e.message
+        );
+
+        let broken = half_answer(b"some", true).await;
+        let a = quick.send(&request(format!("http://{broken}/x"))).await;
+        assert_eq!((a.status, a.response_body.as_slice()), (Some(200), &b"some"[..]));
+        let e = a.error.expect("the cut is reported");
+        assert!(e.message.contains("broke off after 4 bytes"), "{}", e.message);
+    });
+}

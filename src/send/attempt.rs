@@ -55,6 +55,9 @@ pub enum FailureKind {
     Invalid,
     /// The user cancelled.
     Cancelled,
+    /// The answer's head arrived but its body did not finish (it stalled past the timeout or the
+    /// connection broke): status, headers and the bytes that came are kept.
+    IncompleteBody,
 }
 
 /// A send that got no HTTP response.
@@ -104,9 +107,14 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    /// A 2xx answer.
+    /// A complete 2xx answer (a 2xx whose body never finished counts as a failure, as it does
+    /// for a provider waiting on it).
     pub fn succeeded(&self) -> bool {
         self.status.is_some_and(|s| (200..300).contains(&s))
+            && !self
+                .error
+                .as_ref()
+                .is_some_and(|e| e.kind == FailureKind::IncompleteBody)
     }
 
     pub fn latency_ms(&self) -> f64 {

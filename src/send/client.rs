@@ -116,28 +116,29 @@ impl Client {
         // Copied only when a redirect changes it: bodies can be large.
         let mut current = std::borrow::Cow::Borrowed(request);
         let mut hops: Vec<Hop> = Vec::new();
-        // One deadline for the whole exchange, redirects followed included.
+        // One deadline for the whole exchange, redirects followed included. Reading an answer's
+        // body stops at it by itself (keeping status, headers and what arrived); the outer limit,
+        // a moment later, ends connecting or waiting for a head.
         let deadline = tokio::time::Instant::now() + self.config.timeout;
+        let backstop = deadline + Duration::from_millis(250);
         loop {
-            let mut attempt = match tokio::time::timeout_at(deadline, self.send_once(&current)).await {
-                Ok(a) => a,
-                Err(_) => failed_attempt(
-                    current.as_ref().clone(),
-                    SendFailure::new(
-                        FailureKind::Timeout,
-                        match hops.len() {
-                            0 => format!(
-                                "no complete response within {} (timeout)",
-                                describe_duration(self.config.timeout)
-                            ),
-                            n => format!(
-                                "no complete response within {} (timeout), {n} redirect(s) followed",
-                                describe_duration(self.config.timeout)
-                            ),
-                        },
-                    ),
-                ),
+            let timed_out = || {
+                let within = describe_duration(self.config.timeout);
+                SendFailure::new(
+                    FailureKind::Timeout,
+                    match hops.len() {
+                        0 => format!("no complete response within {within} (timeout)"),
+                        n => format!(
+                            "no complete response within {within} (timeout), {n} redirect(s) followed"
+                        ),
+                    },
+                )
             };
+            let mut attempt =
+                match tokio::time::timeout_at(backstop, self.send_once(&current, deadline)).await {
+                    Ok(a) => a,
+                    Err(_) => failed_attempt(current.as_ref().clone(), timed_out()),
+                };
             attempt.started_at_us = started_at_us;
             attempt.latency_us = i64::try_from(start.elapsed().as_micros()).unwrap_or(i64::MAX);
             attempt.redirects.clone_from(&hops);
@@ -147,6 +148,11 @@ impl Client {
                 .and_then(|_| attempt.response_headers.get("location").map(str::to_owned));
             match location {
                 Some(loc) if self.config.follow_redirects => {
+                    if tokio::time::Instant::now() >= deadline {
+                        // No time left for another hop: this redirect is the answer.
+                        attempt.error = Some(timed_out());
+                        return attempt;
+                    }
                     if hops.len() == MAX_REDIRECTS {
                         attempt.error = Some(SendFailure::new(
                             FailureKind::Protocol,
@@ -181,7 +187,7 @@ impl Client {
         }
     }
 
-    async fn send_once(&self, request: &OutgoingRequest) -> Attempt {
+    async fn send_once(&self, request: &OutgoingRequest, deadline: tokio::time::Instant) -> Attempt {
         let target = match parse_target(&request.url) {
             Ok(t) => t,
             Err(e) => {
@@ -205,12 +211,21 @@ impl Client {
             body: Vec::new(),
         };
         let result = if target.https {
-            self.send_tls(&target, &sent, body.clone()).await
+            self.send_tls(&target, &sent, body.clone(), deadline).await
         } else {
             let head = request.head_bytes(&target, &sent.headers);
             let has_length = sent.headers.contains("content-length");
             let cap = self.config.max_response_bytes;
-            exact::send(&target, &request.method, head, body.clone(), has_length, cap).await
+            exact::send(
+                &target,
+                &request.method,
+                head,
+                body.clone(),
+                has_length,
+                cap,
+                deadline,
+            )
+            .await
         };
         sent.body = Vec::from(body);
         match result {
@@ -223,14 +238,16 @@ impl Client {
                 response_body: r.body,
                 latency_us: 0,
                 redirects: Vec::new(),
-                error: r.truncated.then(|| {
-                    SendFailure::new(
-                        FailureKind::Protocol,
-                        format!(
-                            "the response body is larger than {}; only the first bytes were kept",
-                            describe_bytes(self.config.max_response_bytes)
-                        ),
-                    )
+                error: r.failure.or_else(|| {
+                    r.truncated.then(|| {
+                        SendFailure::new(
+                            FailureKind::Protocol,
+                            format!(
+                                "the response body is larger than {}; only the first bytes were kept",
+                                describe_bytes(self.config.max_response_bytes)
+                            ),
+                        )
+                    })
                 }),
             },
             Err(e) => failed_attempt(sent, e),
@@ -242,6 +259,7 @@ impl Client {
         target: &Target,
         sent: &OutgoingRequest,
         body: bytes::Bytes,
+        deadline: tokio::time::Instant,
     ) -> Result<exact::RawResponse, SendFailure> {
         let Some(client) = &self.tls else {
             return Err(SendFailure::new(
@@ -291,8 +309,16 @@ impl Client {
         let mut response = response;
         let mut body = Vec::new();
         let mut truncated = false;
+        let mut failure = None;
         loop {
-            match response.chunk().await {
+            let chunk = match tokio::time::timeout_at(deadline, response.chunk()).await {
+                Ok(chunk) => chunk,
+                Err(_) => {
+                    failure = Some(exact::body_failure(status, body.len(), None));
+                    break;
+                }
+            };
+            match chunk {
                 Ok(Some(chunk)) => {
                     let room = self.config.max_response_bytes.saturating_sub(body.len());
                     if chunk.len() > room {
@@ -303,7 +329,11 @@ impl Client {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err(classify_reqwest(target, &e)),
+                Err(e) => {
+                    let why = classify_reqwest(target, &e).message;
+                    failure = Some(exact::body_failure(status, body.len(), Some(why)));
+                    break;
+                }
             }
         }
         Ok(exact::RawResponse {
@@ -311,6 +341,7 @@ impl Client {
             headers,
             body,
             truncated,
+            failure,
         })
     }
 }

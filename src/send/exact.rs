@@ -34,6 +34,28 @@ pub struct RawResponse {
     pub body: Vec<u8>,
     /// Set when the body was cut at the cap (at most [`MAX_RESPONSE_BYTES`]).
     pub truncated: bool,
+    /// The head arrived but the body did not finish (the server stalled past the deadline or
+    /// broke the connection): status, headers and the bytes that came are kept with the reason.
+    pub failure: Option<SendFailure>,
+}
+
+/// What went wrong reading an answer's body, after its head had arrived.
+pub(crate) fn body_failure(status: u16, received: usize, why: Option<String>) -> SendFailure {
+    match why {
+        None => SendFailure::new(
+            FailureKind::IncompleteBody,
+            format!(
+                "the answer's head arrived ({status}) but its body did not finish before the timeout \
+                 ({received} bytes of it arrived)"
+            ),
+        ),
+        Some(why) => SendFailure::new(
+            FailureKind::IncompleteBody,
+            format!(
+                "the answer's head arrived ({status}) but its body broke off after {received} bytes: {why}"
+            ),
+        ),
+    }
 }
 
 /// Resolve, connect and send `head` + `body`; read the whole response.
@@ -44,6 +66,7 @@ pub async fn send(
     body: Bytes,
     has_length: bool,
     max_body: usize,
+    deadline: tokio::time::Instant,
 ) -> Result<RawResponse, SendFailure> {
     let stream = connect(target).await?;
     let _ = stream.set_nodelay(true);
@@ -58,7 +81,7 @@ pub async fn send(
     let driver = tokio::spawn(async move {
         let _ = conn.await;
     });
-    let result = exchange(&mut sender, method, body, has_length, max_body).await;
+    let result = exchange(&mut sender, method, body, has_length, max_body, deadline).await;
     driver.abort();
     result
 }
@@ -69,6 +92,7 @@ async fn exchange(
     body: Bytes,
     has_length: bool,
     max_body: usize,
+    deadline: tokio::time::Instant,
 ) -> Result<RawResponse, SendFailure> {
     let method = hyper::Method::from_bytes(method.as_bytes()).map_err(|_| {
         SendFailure::new(
@@ -96,8 +120,20 @@ async fn exchange(
     let mut incoming = response.into_body();
     let mut out = Vec::new();
     let mut truncated = false;
-    while let Some(frame) = incoming.frame().await {
-        let frame = frame.map_err(|e| broken(&e))?;
+    let mut failure = None;
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, incoming.frame()).await {
+            Ok(Some(Ok(frame))) => frame,
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                failure = Some(body_failure(status, out.len(), Some(broken(&e).message)));
+                break;
+            }
+            Err(_) => {
+                failure = Some(body_failure(status, out.len(), None));
+                break;
+            }
+        };
         if let Ok(data) = frame.into_data() {
             let room = max_body.saturating_sub(out.len());
             if data.len() > room {
@@ -113,6 +149,7 @@ async fn exchange(
         headers,
         body: out,
         truncated,
+        failure,
     })
 }
 

@@ -91,6 +91,7 @@ fn decode_failure(s: &str) -> SendFailure {
         FailureKind::Protocol,
         FailureKind::Invalid,
         FailureKind::Cancelled,
+        FailureKind::IncompleteBody,
     ];
     for k in kinds {
         let name = serde_json::to_value(k)
