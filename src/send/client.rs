@@ -311,12 +311,9 @@ impl Client {
         let mut truncated = false;
         let mut failure = None;
         loop {
-            let chunk = match tokio::time::timeout_at(deadline, response.chunk()).await {
-                Ok(chunk) => chunk,
-                Err(_) => {
-                    failure = Some(exact::body_failure(status, body.len(), None));
-                    break;
-                }
+            let Ok(chunk) = tokio::time::timeout_at(deadline, response.chunk()).await else {
+                failure = Some(exact::body_failure(status, body.len(), None));
+                break;
             };
             match chunk {
                 Ok(Some(chunk)) => {
