@@ -587,3 +587,27 @@ fn large_bodies_in_flight_are_bounded_by_bytes_not_only_by_count() {
     rt.block_on(source.stop());
     drop(rt);
 }
+
+#[test]
+fn replaying_an_incomplete_capture_says_only_what_arrived_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = binary_capture();
+    c.declared_len = Some(c.body.len() as u64 + 100);
+    let (engine, id) = stored(dir.path(), c.clone());
+    engine.shutdown();
+    let rt = runtime();
+    let ok = rt.block_on(Fixture::start(0, Duration::ZERO));
+    let out = Command::new(env!("CARGO_BIN_EXE_hookscope"))
+        .args(["replay", &id.to_string(), "--to", &ok.url("/in"), "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!("capture {id} is incomplete"))
+            && err.contains(&format!("{} bytes were declared", c.body.len() + 100)),
+        "{err}"
+    );
+    assert_eq!(ok.seen().pop().unwrap().body, c.body);
+}

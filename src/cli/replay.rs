@@ -214,6 +214,17 @@ fn replay(engine: &Engine, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         Vec::new()
     };
     let request = build_replay(&capture, &plan, now).map_err(|e| CliError::usage(e.to_string()))?;
+    if capture.incomplete() && plan.body.is_none() {
+        eprintln!(
+            "hookscope: note: capture {} is incomplete (the client stopped mid-body{}); only the {} \
+             bytes that arrived are sent, with a Content-Length to match (--body-file sends another body)",
+            capture.id,
+            capture
+                .declared_len
+                .map_or_else(String::new, |n| format!(", {n} bytes were declared")),
+            capture.body.len()
+        );
+    }
     let client = Client::new(ClientConfig {
         timeout: Duration::from_secs(args.timeout_secs),
         follow_redirects: args.follow_redirects,
