@@ -5,8 +5,6 @@
 use std::cell::Cell;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::Connection;
-
 use super::backend::EventSink;
 use super::messages::AppEvent;
 use crate::capture::filter::Filter;
@@ -14,6 +12,7 @@ use crate::capture::sort::{ListSort, OrderedIds};
 use crate::capture::{Capture, CaptureId, Summary};
 use crate::server::{LiveRules, RuleSet};
 use crate::store::maintenance::{MaintenanceHandle, catch_up_index};
+use crate::store::max_id;
 use crate::store::retention::{self, RetentionPolicy};
 use crate::store::stats::{PathStats, path_stats};
 use crate::store::{Reader, StoreError, WriterHandle, filter, kv, order};
@@ -226,13 +225,6 @@ impl ControlState {
             })),
         }
     }
-}
-
-fn max_id(conn: &Connection) -> CaptureId {
-    CaptureId(
-        conn.query_row("SELECT coalesce(max(id), 0) FROM captures", [], |r| r.get(0))
-            .unwrap_or(0),
-    )
 }
 
 /// Judges live arrivals by the list's filter (the bridge thread's side).

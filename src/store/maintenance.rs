@@ -123,13 +123,8 @@ impl Drop for Maintenance {
     }
 }
 
-fn max_id(conn: &rusqlite::Connection) -> i64 {
-    conn.query_row("SELECT coalesce(max(id), 0) FROM captures", [], |r| r.get(0))
-        .unwrap_or(0)
-}
-
 fn run(handle: &MaintenanceHandle, writer: &WriterHandle, reader: &rusqlite::Connection) {
-    let mut last_max = max_id(reader);
+    let mut last_max = super::read::max_id(reader).0;
     let mut last_check = Instant::now();
     let mut last_arrival = Instant::now();
     let mut more = false;
@@ -163,7 +158,7 @@ fn run(handle: &MaintenanceHandle, writer: &WriterHandle, reader: &rusqlite::Con
         if stop {
             return;
         }
-        let now_max = max_id(reader);
+        let now_max = super::read::max_id(reader).0;
         let elapsed = last_check.elapsed().as_secs_f64().max(0.001);
         let rate = (now_max - last_max).max(0) as f64 / elapsed;
         if now_max != last_max {

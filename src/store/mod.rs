@@ -24,7 +24,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use analysis::LiveAnalyzer;
 pub use profiles::{get_profile, list_profiles, remove_profile, save_profile};
-pub use read::{Reader, Stats, clear, delete};
+pub use read::{Reader, Stats, clear, delete, max_id};
 pub use writer::{Analyzer, Batch, MAX_PAGES_ENV, NoAnalysis, StoreEvent, Subscriber, Writer, WriterHandle};
 
 /// File name of the database inside the data dir.

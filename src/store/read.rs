@@ -163,6 +163,14 @@ impl Reader {
 }
 
 /// Delete captures by id; returns how many were deleted.
+/// The newest capture id (0 when there are none); one step down the rowid tree.
+pub fn max_id(conn: &Connection) -> CaptureId {
+    CaptureId(
+        conn.query_row("SELECT coalesce(max(id), 0) FROM captures", [], |r| r.get(0))
+            .unwrap_or(0),
+    )
+}
+
 pub fn delete(conn: &Connection, ids: &[CaptureId]) -> Result<usize, StoreError> {
     let mut stmt = conn.prepare_cached("DELETE FROM captures WHERE id = ?1")?;
     let mut n = 0;
