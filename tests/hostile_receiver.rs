@@ -360,19 +360,25 @@ fn bytes_that_are_not_utf8_are_kept_where_http_allows_them() {
             .unwrap();
     assert_eq!(back.headers, c.headers);
 
-    // Raw bytes above 0x7f in the request target or a header name are not HTTP: refused, nothing stored.
-    for bad in [
-        &b"POST /caf\xe9 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"[..],
+    // Raw bytes above 0x7f in the request target or a header name are not HTTP: refused with 400,
+    // and recorded as malformed with their bytes (the target only where it is valid).
+    let bad: [&[u8]; 2] = [
+        b"POST /caf\xe9 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
         b"POST /x HTTP/1.1\r\nHost: x\r\nX-N\xe9me: v\r\nContent-Length: 0\r\n\r\n",
-    ] {
-        let answer = talk(rx.addr, bad);
-        assert!(
-            answer.is_empty() || answer.starts_with(b"HTTP/1.1 400"),
-            "{}",
-            lossy(&answer)
-        );
+    ];
+    for wire in bad {
+        let answer = talk(rx.addr, wire);
+        assert!(answer.starts_with(b"HTTP/1.1 400"), "{}", lossy(&answer));
     }
-    assert_eq!(rx.captures().len(), 1);
+    let got = rx.wait_for(3);
+    assert_eq!(got.len(), 3);
+    for (c, wire, path) in [(&got[1], bad[0], "/"), (&got[2], bad[1], "/x")] {
+        assert_eq!(
+            (c.method.as_str(), c.path.as_str(), c.body.as_slice()),
+            ("POST", path, wire)
+        );
+        assert_eq!(c.response.as_ref().map(|r| r.status), Some(400));
+    }
     rx.assert_still_serving();
 }
 
@@ -495,4 +501,56 @@ fn a_client_that_shuts_its_sending_side_after_the_request_still_gets_its_answer(
     let paths: Vec<&str> = stored.iter().map(|c| c.path.as_str()).collect();
     assert_eq!(paths, ["/half", "/half-expect"]);
     assert!(stored.iter().all(|c| c.body == b"hi" && c.status() == Some(200)));
+}
+
+#[test]
+fn a_malformed_request_is_answered_400_and_recorded_with_the_bytes_that_arrived() {
+    let rx = Rx::start();
+    // (bytes, method, path, what the recorded 400 says; None: closed without an answer)
+    let cases: [(&[u8], &str, &str, Option<&str>); 3] = [
+        (
+            b"GET /x?y=1 HTTP/1.1\r\nHost: h\r\nBad Header Line\r\n\r\n",
+            "GET",
+            "/x",
+            Some("invalid HTTP header"),
+        ),
+        // TLS on the plain port: never a head at all.
+        (
+            b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\xfe\xed",
+            "-",
+            "/",
+            Some("malformed request"),
+        ),
+        // HTTP/2 with prior knowledge: hyper closes without a word.
+        (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "PRI", "*", None),
+    ];
+    for (i, (wire, method, path, says)) in cases.iter().enumerate() {
+        let answer = talk(rx.addr, wire);
+        let got = rx.wait_for(i + 1);
+        let c = got.last().unwrap();
+        assert_eq!(
+            (c.method.as_str(), c.path.as_str()),
+            (*method, *path),
+            "{}",
+            lossy(wire)
+        );
+        assert_eq!(c.body, *wire, "every byte that arrived is kept");
+        assert!(c.headers.is_empty());
+        if let Some(says) = says {
+            assert!(answer.starts_with(b"HTTP/1.1 400"), "{}", lossy(&answer));
+            let response = c.response.as_ref().unwrap();
+            assert_eq!(response.status, 400);
+            let text = String::from_utf8_lossy(&response.body);
+            assert!(
+                text.contains("malformed request") && text.contains(says),
+                "{text}"
+            );
+        } else {
+            assert!(answer.is_empty(), "{}", lossy(&answer));
+            assert!(c.response.is_none(), "no answer was sent: {:?}", c.response);
+            assert_eq!(c.http_version, "HTTP/2.0");
+        }
+    }
+    assert_eq!(rx.wait_for(3)[0].query.as_deref(), Some("y=1"));
+    rx.assert_still_serving();
 }

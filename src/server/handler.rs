@@ -160,6 +160,60 @@ async fn receive(State(state): State<ReceiverState>, req: Request) -> Response {
     }
 }
 
+/// The record of a request hyper refused as malformed (it answered 400): what the request line
+/// says where it can be read (method and target when they are valid, `-` and `/` otherwise), no
+/// headers, and every byte of the head that arrived as the body, with the reason in the answer.
+pub fn malformed_capture(peer: std::net::SocketAddr, head: Vec<u8>, why: &hyper::Error) -> Capture {
+    let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut words = line.split(|b| *b == b' ').filter(|w| !w.is_empty());
+    let method = words
+        .next()
+        .filter(|m| crate::interchange::is_token(m))
+        .and_then(|m| std::str::from_utf8(m).ok())
+        .unwrap_or("-")
+        .to_string();
+    let printable = |w: &[u8]| w.iter().all(u8::is_ascii_graphic);
+    let target = words
+        .next()
+        .filter(|t| printable(t) && (t.starts_with(b"/") || *t == b"*"))
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .unwrap_or("/");
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p.to_string(), Some(q.to_string())),
+        None => (target.to_string(), None),
+    };
+    let http_version = words
+        .next()
+        .filter(|v| printable(v) && v.starts_with(b"HTTP/"))
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .unwrap_or("HTTP/1.1")
+        .to_string();
+    // hyper answers a malformed HTTP/1 request 400; an HTTP/2 preface (prior knowledge) it
+    // closes without an answer, which the record says by having none.
+    let answered = (!why.is_parse_version_h2()).then(|| {
+        let message = format!(
+            "malformed request, answered 400 and not handled ({why}); the bytes of its head that arrived \
+             are kept as the body"
+        );
+        json_response(400, &serde_json::json!({ "error": message }).to_string())
+    });
+    Capture {
+        received_at_us: now_us(),
+        method,
+        path,
+        query,
+        http_version,
+        remote_addr: Some(peer.to_string()),
+        headers: HeaderList::new(),
+        body_len: head.len() as u64,
+        body: head,
+        response: answered,
+        origin: Origin::Live,
+        ..Capture::default()
+    }
+}
+
 fn health(state: &ReceiverState) -> Response {
     let body = serde_json::json!({
         "status": "ok",

@@ -104,6 +104,7 @@ pub fn serve(listener: TcpListener, state: ReceiverState) -> ServerHandle {
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
     let (stop, mut stopped) = watch::channel(false);
     let limits = state.limits;
+    let writer = state.writer.clone();
     let app = router(state);
     let done = tokio::spawn(async move {
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -114,6 +115,7 @@ pub fn serve(listener: TcpListener, state: ReceiverState) -> ServerHandle {
                     Ok((tcp, peer)) => {
                         let _ = tcp.set_nodelay(true);
                         let info = Arc::new(ConnInfo::new(peer));
+                        let conn_info = info.clone();
                         let io = TokioIo::new(SniffStream::new(tcp, info.clone()));
                         let app = app.clone();
                         let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
@@ -130,9 +132,21 @@ pub fn serve(listener: TcpListener, state: ReceiverState) -> ServerHandle {
                             .half_close(true)
                             .serve_connection(io, service);
                         let conn = graceful.watch(conn);
+                        let writer = writer.clone();
                         tokio::spawn(async move {
-                            // Client errors (resets, timeouts, malformed HTTP) end only that connection.
-                            let _ = conn.await;
+                            // Client errors (resets, timeouts, malformed HTTP) end only that
+                            // connection. A request hyper refused as malformed (and answered 400)
+                            // is recorded with the bytes that arrived; a head over the limits
+                            // (431) is not.
+                            let result = conn.await;
+                            if let Err(e) = result
+                                && e.is_parse()
+                                && !e.is_parse_too_large()
+                                && let Some(bytes) = conn_info.take_rejected()
+                            {
+                                let capture = handler::malformed_capture(conn_info.peer, bytes, &e);
+                                let _ = writer.insert(capture).await;
+                            }
                         });
                     }
                     // Out of file descriptors and the like: back off briefly, keep serving.

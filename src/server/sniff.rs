@@ -41,6 +41,9 @@ pub struct RawHead {
 pub struct ConnInfo {
     pub peer: SocketAddr,
     heads: Mutex<VecDeque<RawHead>>,
+    /// The bytes of a head the framer could not parse (or never saw the end of), left when the
+    /// connection ended: what a malformed request sent, for the receiver to record.
+    rejected: Mutex<Option<Vec<u8>>>,
 }
 
 impl ConnInfo {
@@ -48,7 +51,13 @@ impl ConnInfo {
         ConnInfo {
             peer,
             heads: Mutex::new(VecDeque::new()),
+            rejected: Mutex::new(None),
         }
+    }
+
+    /// The bytes of the head that could not be parsed, once the connection has ended.
+    pub fn take_rejected(&self) -> Option<Vec<u8>> {
+        self.rejected.lock().ok()?.take()
     }
 
     fn push(&self, head: RawHead) {
@@ -127,7 +136,13 @@ pub struct Framer {
     buf: Vec<u8>,
     /// Where to resume looking for the end of the head in `buf`.
     scan_from: usize,
+    /// A complete head that did not parse, with the bytes read after it (up to
+    /// [`MAX_REJECTED_BYTES`]).
+    unparsed: Option<Vec<u8>>,
 }
+
+/// Most bytes of a malformed head kept for the record.
+const MAX_REJECTED_BYTES: usize = 64 * 1024;
 
 impl Default for Framer {
     fn default() -> Self {
@@ -135,6 +150,7 @@ impl Default for Framer {
             state: State::Head,
             buf: Vec::new(),
             scan_from: 0,
+            unparsed: None,
         }
     }
 }
@@ -174,7 +190,11 @@ impl Framer {
                     let rest = &self.buf[pos..];
                     match find_head_end(rest, self.scan_from) {
                         Ok(end) => {
-                            self.state = parse_head(&rest[..end], out);
+                            self.state = parse_head(&rest[..end], out).unwrap_or_else(|()| {
+                                // The head and whatever came after it in what was read.
+                                self.unparsed = Some(rest[..rest.len().min(MAX_REJECTED_BYTES)].to_vec());
+                                State::Off
+                            });
                             pos += end;
                             self.scan_from = 0;
                         }
@@ -303,14 +323,14 @@ fn find_head_end(buf: &[u8], from: usize) -> Result<usize, usize> {
 }
 
 /// Parse one complete head, hand it out, and say how its body is framed.
-fn parse_head(head: &[u8], out: &mut impl FnMut(RawHead)) -> State {
+fn parse_head(head: &[u8], out: &mut impl FnMut(RawHead)) -> Result<State, ()> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut slots);
     let Ok(httparse::Status::Complete(_)) = req.parse(head) else {
-        return State::Off;
+        return Err(());
     };
     let (Some(method), Some(target)) = (req.method, req.path) else {
-        return State::Off;
+        return Err(());
     };
     let headers: HeaderList = HeaderList::from_pairs(req.headers.iter().map(|h| (h.name, h.value)));
     let mut chunked = false;
@@ -338,7 +358,7 @@ fn parse_head(head: &[u8], out: &mut impl FnMut(RawHead)) -> State {
         target: target.to_string(),
         headers,
     });
-    if tunnel || (has_te && !chunked) {
+    Ok(if tunnel || (has_te && !chunked) {
         State::Off
     } else if chunked {
         // Transfer-Encoding wins over Content-Length.
@@ -350,7 +370,7 @@ fn parse_head(head: &[u8], out: &mut impl FnMut(RawHead)) -> State {
             Some(0) | None => State::Head,
             Some(n) => State::Fixed(n),
         }
-    }
+    })
 }
 
 /// A TCP stream that copies request heads into its [`ConnInfo`] as hyper reads them.
@@ -381,6 +401,21 @@ impl AsyncRead for SniffStream {
                 .feed(&buf.filled()[before..], &mut |head| info.push(head));
         }
         res
+    }
+}
+
+impl Drop for SniffStream {
+    /// What the framer could not parse, or a head it never saw the end of, is left with the
+    /// connection's info: if hyper refused the request as malformed, the receiver records it.
+    fn drop(&mut self) {
+        let framer = &mut self.framer;
+        let leftover = framer.unparsed.take().or_else(|| {
+            (framer.state == State::Head && framer.buf.iter().any(|b| !b"\r\n".contains(b)))
+                .then(|| framer.buf[..framer.buf.len().min(MAX_REJECTED_BYTES)].to_vec())
+        });
+        if let (Some(bytes), Ok(mut slot)) = (leftover, self.info.rejected.lock()) {
+            *slot = Some(bytes);
+        }
     }
 }
 
