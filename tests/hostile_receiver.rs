@@ -545,6 +545,7 @@ fn a_malformed_request_is_answered_400_and_recorded_with_the_bytes_that_arrived(
                 text.contains("malformed request") && text.contains(says),
                 "{text}"
             );
+            assert!(c.malformed());
         } else {
             assert!(answer.is_empty(), "{}", lossy(&answer));
             assert!(c.response.is_none(), "no answer was sent: {:?}", c.response);
@@ -553,4 +554,8 @@ fn a_malformed_request_is_answered_400_and_recorded_with_the_bytes_that_arrived(
     }
     assert_eq!(rx.wait_for(3)[0].query.as_deref(), Some("y=1"));
     rx.assert_still_serving();
+    assert!(
+        !rx.wait_for(4)[3].malformed(),
+        "an ordinary request is not flagged"
+    );
 }

@@ -26,6 +26,8 @@ use serde::{Deserialize, Serialize};
 /// Start of the error hookscope records (in the response it sent) when a request's body did not
 /// arrive completely: the client disconnected or stalled mid-body.
 pub const INCOMPLETE_BODY: &str = "incomplete body";
+/// How the recorded answer of a request hyper refused as malformed begins (after `{"error":"`).
+pub const MALFORMED_REQUEST: &str = "malformed request";
 
 /// Row id of a stored capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
@@ -157,6 +159,17 @@ impl Capture {
                 .is_some_and(|rest| rest.starts_with(INCOMPLETE_BODY.as_bytes()))
         });
         short || marked
+    }
+
+    /// hyper refused the request as malformed: there are no headers, and the body holds the bytes
+    /// of the head that arrived (see the recorded answer for the reason).
+    pub fn malformed(&self) -> bool {
+        self.response.as_ref().is_some_and(|r| {
+            r.status == 400
+                && r.body
+                    .strip_prefix(br#"{"error":""#.as_slice())
+                    .is_some_and(|rest| rest.starts_with(MALFORMED_REQUEST.as_bytes()))
+        })
     }
 
     /// The body as text, when it is valid UTF-8.

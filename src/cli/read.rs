@@ -139,6 +139,8 @@ fn describe(c: &Capture) -> String {
             " (oversized: only the first bytes were kept)"
         } else if c.incomplete() {
             " (incomplete: the client stopped or disconnected mid-body; this is what arrived)"
+        } else if c.malformed() {
+            " (malformed: refused as not valid HTTP/1.1; the body is the bytes of its head that arrived)"
         } else {
             ""
         },

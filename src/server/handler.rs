@@ -193,8 +193,8 @@ pub fn malformed_capture(peer: std::net::SocketAddr, head: Vec<u8>, why: &hyper:
     // closes without an answer, which the record says by having none.
     let answered = (!why.is_parse_version_h2()).then(|| {
         let message = format!(
-            "malformed request, answered 400 and not handled ({why}); the bytes of its head that arrived \
-             are kept as the body"
+            "{}, answered 400 and not handled ({why}); the bytes of its head that arrived are kept as the body",
+            crate::capture::MALFORMED_REQUEST
         );
         json_response(400, &serde_json::json!({ "error": message }).to_string())
     });

@@ -204,6 +204,14 @@ pub fn detail_ui(
                             .color(palette::WARN),
                     );
                 }
+                if c.malformed() {
+                    ui.label(
+                        egui::RichText::new(
+                            "malformed: refused as not valid HTTP/1.1; this is its head as it arrived",
+                        )
+                        .color(palette::WARN),
+                    );
+                }
             });
             show_code(ui, "body-code", input);
             Some(Pane::Body(view.body_mode))
