@@ -153,23 +153,21 @@ impl Capture {
             return false;
         }
         let short = self.declared_len.is_some_and(|n| self.body_len < n);
-        let marked = self.response.as_ref().is_some_and(|r| {
-            r.body
-                .strip_prefix(br#"{"error":""#.as_slice())
-                .is_some_and(|rest| rest.starts_with(INCOMPLETE_BODY.as_bytes()))
-        });
-        short || marked
+        short || self.recorded_error(INCOMPLETE_BODY).is_some()
     }
 
     /// hyper refused the request as malformed: there are no headers, and the body holds the bytes
     /// of the head that arrived (see the recorded answer for the reason).
     pub fn malformed(&self) -> bool {
-        self.response.as_ref().is_some_and(|r| {
-            r.status == 400
-                && r.body
-                    .strip_prefix(br#"{"error":""#.as_slice())
-                    .is_some_and(|rest| rest.starts_with(MALFORMED_REQUEST.as_bytes()))
-        })
+        self.recorded_error(MALFORMED_REQUEST) == Some(400)
+    }
+
+    /// The status of the answer hookscope recorded, when that answer is its own JSON error
+    /// (`{"error":"...`) beginning with `marker`.
+    fn recorded_error(&self, marker: &str) -> Option<u16> {
+        let r = self.response.as_ref()?;
+        let rest = r.body.strip_prefix(br#"{"error":""#.as_slice())?;
+        rest.starts_with(marker.as_bytes()).then_some(r.status)
     }
 
     /// The body as text, when it is valid UTF-8.

@@ -179,10 +179,8 @@ pub fn malformed_capture(peer: std::net::SocketAddr, head: Vec<u8>, why: &hyper:
         .filter(|t| printable(t) && (t.starts_with(b"/") || *t == b"*"))
         .and_then(|t| std::str::from_utf8(t).ok())
         .unwrap_or("/");
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p.to_string(), Some(q.to_string())),
-        None => (target.to_string(), None),
-    };
+    let (path, query) = crate::interchange::split_target(target);
+    let (path, query) = (path.to_string(), query.map(str::to_string));
     let http_version = words
         .next()
         .filter(|v| printable(v) && v.starts_with(b"HTTP/"))
