@@ -24,10 +24,16 @@ fn stderr(out: &Output) -> String {
 /// Run a subcommand that is expected to fail at once; a command still running after 15 s
 /// (a `listen` that started after all) is killed and fails the test.
 fn run_bounded(dir: &Path, args: &[&str]) -> Output {
+    run_bounded_with_stdin(dir, args, Stdio::inherit())
+}
+
+/// [`run_bounded`] with `stdin` as the command's standard input.
+fn run_bounded_with_stdin(dir: &Path, args: &[&str], stdin: Stdio) -> Output {
     let mut child = Command::new(bin())
         .args(args)
         .arg("--data-dir")
         .arg(dir)
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -726,23 +732,8 @@ fn output_that_cannot_be_written_is_a_failure_not_a_success() {
 #[test]
 fn an_endless_secret_on_stdin_is_refused_not_buffered() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(bin())
-        .args(["profile", "add", "s", "--scheme", "github", "--data-dir"])
-        .arg(dir.path())
-        .stdin(std::fs::File::open("/dev/zero").unwrap())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("profile add kept reading an endless stdin");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let out = child.wait_with_output().unwrap();
+    let zeros = Stdio::from(std::fs::File::open("/dev/zero").unwrap());
+    let out = run_bounded_with_stdin(dir.path(), &["profile", "add", "s", "--scheme", "github"], zeros);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("longer than 64 KiB"), "{}", stderr(&out));
     let list = hookscope(dir.path(), &["profile", "list"]);

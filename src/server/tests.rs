@@ -32,6 +32,19 @@ impl Fixture {
     fn state(&self, cap: usize) -> ReceiverState {
         ReceiverState::new(self.writer.as_ref().unwrap().handle(), cap)
     }
+
+    /// The real receiver on 127.0.0.1 (a free port), 1 MiB body cap.
+    fn serve_loopback(&self, rt: &tokio::runtime::Runtime) -> ServerHandle {
+        rt.block_on(async {
+            let listener = bind(&ServerConfig {
+                port: 0,
+                ..ServerConfig::default()
+            })
+            .await
+            .unwrap();
+            serve(listener, self.state(1 << 20))
+        })
+    }
 }
 
 impl Drop for Fixture {
@@ -162,15 +175,7 @@ fn raw_exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
 fn loopback_keeps_header_order_case_repeats_and_binary_body() {
     let fx = Fixture::new();
     let rt = rt();
-    let handle = rt.block_on(async {
-        let listener = bind(&ServerConfig {
-            port: 0,
-            ..ServerConfig::default()
-        })
-        .await
-        .unwrap();
-        serve(listener, fx.state(1 << 20))
-    });
+    let handle = fx.serve_loopback(&rt);
     let addr = handle.addr;
     let mut wire = b"POST /p/q?z=%20&a HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Dup: one\r\nx-other: 1\r\nX-DUP: two\r\nContent-Length: 4\r\nConnection: close\r\n\r\n".to_vec();
     wire.extend_from_slice(&[0xc3, 0x28, 0x00, 0xff]);
@@ -209,15 +214,7 @@ fn loopback_keeps_header_order_case_repeats_and_binary_body() {
 fn pipelined_requests_keep_their_own_headers_after_odd_chunk_endings() {
     let fx = Fixture::new();
     let rt = rt();
-    let handle = rt.block_on(async {
-        let listener = bind(&ServerConfig {
-            port: 0,
-            ..ServerConfig::default()
-        })
-        .await
-        .unwrap();
-        serve(listener, fx.state(1 << 20))
-    });
+    let handle = fx.serve_loopback(&rt);
     let mut wire = b"POST /hook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\nPOST /hook HTTP/1.1\r\nX-Seq: injected\r\n\r\n".to_vec();
     for n in 1..=3 {
         let close = if n == 3 { "Connection: close\r\n" } else { "" };
@@ -250,15 +247,7 @@ fn pipelined_requests_keep_their_own_headers_after_odd_chunk_endings() {
 fn equal_duplicate_content_lengths_keep_every_head_byte_exact() {
     let fx = Fixture::new();
     let rt = rt();
-    let handle = rt.block_on(async {
-        let listener = bind(&ServerConfig {
-            port: 0,
-            ..ServerConfig::default()
-        })
-        .await
-        .unwrap();
-        serve(listener, fx.state(1 << 20))
-    });
+    let handle = fx.serve_loopback(&rt);
     let wire = b"POST /w HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nxyz\
 POST /b/1 HTTP/1.1\r\nHost: h\r\nX-Case: Up\r\nContent-Length: 2\r\n\r\nok\
 POST /b/2 HTTP/1.1\r\nHost: h\r\nX-Case: Up\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
