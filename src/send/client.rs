@@ -317,13 +317,10 @@ impl Client {
             };
             match chunk {
                 Ok(Some(chunk)) => {
-                    let room = self.config.max_response_bytes.saturating_sub(body.len());
-                    if chunk.len() > room {
-                        body.extend_from_slice(&chunk[..room]);
+                    if !exact::keep_within(&mut body, &chunk, self.config.max_response_bytes) {
                         truncated = true;
                         break;
                     }
-                    body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
                 Err(e) => {

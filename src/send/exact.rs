@@ -39,6 +39,13 @@ pub struct RawResponse {
     pub failure: Option<SendFailure>,
 }
 
+/// Append `chunk` to `out` up to `cap` bytes in all; `false` when it had to be cut there.
+pub(crate) fn keep_within(out: &mut Vec<u8>, chunk: &[u8], cap: usize) -> bool {
+    let room = cap.saturating_sub(out.len());
+    out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    chunk.len() <= room
+}
+
 /// What went wrong reading an answer's body, after its head had arrived.
 pub(crate) fn body_failure(status: u16, received: usize, why: Option<String>) -> SendFailure {
     match why {
@@ -134,14 +141,11 @@ async fn exchange(
                 break;
             }
         };
-        if let Ok(data) = frame.into_data() {
-            let room = max_body.saturating_sub(out.len());
-            if data.len() > room {
-                out.extend_from_slice(&data[..room]);
-                truncated = true;
-                break;
-            }
-            out.extend_from_slice(&data);
+        if let Ok(data) = frame.into_data()
+            && !keep_within(&mut out, &data, max_body)
+        {
+            truncated = true;
+            break;
         }
     }
     Ok(RawResponse {
