@@ -294,19 +294,24 @@ mod tests {
         assert!(parse_list(b"<html>").unwrap_err().0.contains("not JSON"));
     }
 
-    #[test]
-    fn an_error_answer_is_quoted_with_control_characters_escaped() {
-        let attempt = Attempt {
+    /// The API's answer `status` with `body`, as a send records it.
+    fn api_answer(status: u16, body: &[u8]) -> Attempt {
+        Attempt {
             target: "http://127.0.0.1:9/v1/webhooks".into(),
             started_at_us: 0,
             request: crate::send::OutgoingRequest::default(),
-            status: Some(500),
+            status: Some(status),
             response_headers: HeaderList::new(),
-            response_body: b"{\"e\":\"\x1b]0;PWNED\x07\x1b[31mred\"}".to_vec(),
+            response_body: body.to_vec(),
             latency_us: 0,
             error: None,
             redirects: Vec::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn an_error_answer_is_quoted_with_control_characters_escaped() {
+        let attempt = api_answer(500, b"{\"e\":\"\x1b]0;PWNED\x07\x1b[31mred\"}");
         let e = answered(&attempt, "list the webhooks", "mxk_key").unwrap_err().0;
         assert!(!e.contains('\u{1b}') && !e.contains('\u{7}'), "{e:?}");
         assert!(
@@ -317,17 +322,10 @@ mod tests {
 
     #[test]
     fn an_answer_that_repeats_the_key_never_shows_it() {
-        let mut attempt = Attempt {
-            target: "http://127.0.0.1:9/v1/webhooks".into(),
-            started_at_us: 0,
-            request: crate::send::OutgoingRequest::default(),
-            status: Some(400),
-            response_headers: HeaderList::new(),
-            response_body: br#"{"message":"bad key mxk_SUPERSECRET123 for this account"}"#.to_vec(),
-            latency_us: 0,
-            error: None,
-            redirects: Vec::new(),
-        };
+        let mut attempt = api_answer(
+            400,
+            br#"{"message":"bad key mxk_SUPERSECRET123 for this account"}"#,
+        );
         let e = answered(&attempt, "list the webhooks", " mxk_SUPERSECRET123 ")
             .unwrap_err()
             .0;
